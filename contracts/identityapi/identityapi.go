@@ -1,0 +1,80 @@
+// Package identityapi is the identity service's published language: user
+// account events, requests and views.
+package identityapi
+
+import "time"
+
+// Source is the CloudEvents source of identity events.
+const Source = "/helpdesk/identity"
+
+// Roles a user account can have.
+const (
+	RoleAdmin    = "admin"
+	RoleAgent    = "agent"
+	RoleCustomer = "customer"
+)
+
+// Roles lists every role.
+var Roles = []string{RoleAdmin, RoleAgent, RoleCustomer}
+
+// IsStaff reports whether a role works tickets (sees internal notes, all tickets).
+func IsStaff(role string) bool { return role == RoleAdmin || role == RoleAgent }
+
+// Event types of the user aggregate.
+const (
+	EventUserRegistered = "user.registered"
+)
+
+// UserRegistered is the payload of user.registered. The password is stored as
+// a bcrypt hash only.
+type UserRegistered struct {
+	Username     string `json:"username" jsonschema:"minLength=3,maxLength=64"`
+	DisplayName  string `json:"display_name"`
+	Role         string `json:"role" jsonschema:"enum=admin,enum=agent,enum=customer"`
+	WorkNumber   string `json:"work_number,omitempty"`
+	PasswordHash string `json:"password_hash"`
+}
+
+// EventType implements events.Payload.
+func (UserRegistered) EventType() string { return EventUserRegistered }
+
+// SchemaVersion implements events.Payload.
+func (UserRegistered) SchemaVersion() int { return 1 }
+
+// Endpoint names of the identity service.
+const (
+	EndpointRegister     = "register"
+	EndpointAuthenticate = "authenticate"
+	EndpointGet          = "get"
+)
+
+// RegisterUser creates an account (admin only).
+type RegisterUser struct {
+	Username    string `json:"username"`
+	Password    string `json:"password"`
+	Role        string `json:"role"`
+	DisplayName string `json:"display_name"`
+	WorkNumber  string `json:"work_number,omitempty"`
+}
+
+// Authenticate checks a username and password.
+type Authenticate struct {
+	Username string `json:"username"`
+	Password string `json:"password"`
+}
+
+// GetUser asks for one account.
+type GetUser struct {
+	UserID string `json:"user_id"`
+}
+
+// User is the public view of an account.
+type User struct {
+	ID          string    `json:"id"`
+	Username    string    `json:"username"`
+	Role        string    `json:"role"`
+	DisplayName string    `json:"display_name"`
+	WorkNumber  string    `json:"work_number,omitempty"`
+	Version     uint64    `json:"version"`
+	CreatedAt   time.Time `json:"created_at"`
+}

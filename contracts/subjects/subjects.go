@@ -1,0 +1,89 @@
+// Package subjects names every NATS subject and JetStream stream Helpdesk
+// uses. Integrations subscribe to the event subjects; the gateway and the CLI
+// send requests to the service subjects.
+//
+// Event subjects have the form
+//
+//	events.<service>.<aggregate_type>.<aggregate_id>
+//
+// one subject per aggregate, in one stream per service named
+// EVENTS_<SERVICE>. Streams deny deletes and purges and are never trimmed.
+package subjects
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Services that own an event stream.
+const (
+	ServiceTicket   = "ticket"
+	ServiceIdentity = "identity"
+)
+
+// Aggregate types.
+const (
+	AggregateTicket = "ticket"
+	AggregateUser   = "user"
+)
+
+// EventPrefix is the first token of every event subject.
+const EventPrefix = "events"
+
+// Stream is the JetStream stream that holds a service's events.
+func Stream(service string) string {
+	return "EVENTS_" + strings.ToUpper(service)
+}
+
+// StreamSubjects is the subject filter of a service's stream.
+func StreamSubjects(service string) string {
+	return fmt.Sprintf("%s.%s.>", EventPrefix, service)
+}
+
+// Aggregate identifies one aggregate instance and so one event subject.
+type Aggregate struct {
+	Service string
+	Type    string
+	ID      string
+}
+
+// Subject is the NATS subject holding every event of the aggregate.
+func (a Aggregate) Subject() string {
+	return fmt.Sprintf("%s.%s.%s.%s", EventPrefix, a.Service, a.Type, a.ID)
+}
+
+// Stream is the stream the aggregate's subject belongs to.
+func (a Aggregate) Stream() string { return Stream(a.Service) }
+
+// Ticket returns the aggregate reference of a ticket.
+func Ticket(id string) Aggregate {
+	return Aggregate{Service: ServiceTicket, Type: AggregateTicket, ID: id}
+}
+
+// User returns the aggregate reference of a user account.
+func User(id string) Aggregate {
+	return Aggregate{Service: ServiceIdentity, Type: AggregateUser, ID: id}
+}
+
+// Request subjects: every service exposes a nats.go micro service whose
+// endpoints live under "helpdesk.<service>." and are served by a queue group,
+// so replicas share the load.
+const (
+	RequestPrefix = "helpdesk"
+)
+
+// Endpoint is the request subject of one endpoint of a service.
+func Endpoint(service, name string) string {
+	return fmt.Sprintf("%s.%s.%s", RequestPrefix, service, name)
+}
+
+// ProjectionControl is the request subject for operating projections
+// (status, rebuild) of one service.
+func ProjectionControl(service, op string) string {
+	return fmt.Sprintf("%s.%s.projections.%s", RequestPrefix, service, op)
+}
+
+// ProjectionProgress is where a rebuilding projection publishes progress.
+func ProjectionProgress(name string) string {
+	return fmt.Sprintf("%s.projections.%s.progress", RequestPrefix, name)
+}

@@ -1,0 +1,63 @@
+// Package eventstore is the append-only log every aggregate is stored in.
+//
+// The Store interface is what services program against; jetstream.go holds
+// the NATS JetStream implementation and the eventstoretest package a
+// conformance suite that every implementation must pass.
+package eventstore
+
+import (
+	"context"
+	"errors"
+
+	"helpdesk/contracts/events"
+	"helpdesk/contracts/subjects"
+)
+
+// Errors returned by a Store, wrapped with context; test with errors.Is.
+var (
+	// ErrConflict means the aggregate's current version is not the expected
+	// one: somebody else appended first. Reload and retry, or tell the client.
+	ErrConflict = errors.New("eventstore: version conflict")
+	// ErrNoEvents means Append was called with nothing to append.
+	ErrNoEvents = errors.New("eventstore: no events to append")
+	// ErrBatchUnsupported means several events were appended in one call but
+	// the server cannot append them atomically (NATS before 2.12).
+	ErrBatchUnsupported = errors.New("eventstore: atomic multi-event append needs NATS server 2.12 or later")
+)
+
+// Append options.
+type AppendOptions struct {
+	// ExpectedVersion is the version (stream sequence of the last event) the
+	// aggregate must have; 0 means the aggregate must not exist yet.
+	ExpectedVersion uint64
+	// IdempotencyKey, when set, makes the append idempotent: appending again
+	// with the same key (within the store's duplicate window) changes nothing
+	// and returns the first append's result with Duplicate set. Keys must be
+	// unique per aggregate command; callers scope them (e.g. by actor).
+	IdempotencyKey string
+}
+
+// AppendResult says where the events landed.
+type AppendResult struct {
+	// Version is the stream sequence of the last appended event: the new
+	// version of the aggregate.
+	Version uint64
+	// Duplicate is true when the append was recognised as a retry of an
+	// earlier one with the same idempotency key and nothing new was written.
+	Duplicate bool
+}
+
+// Store is an append-only event log with one ordered subject per aggregate.
+//
+// Implementations are safe for concurrent use. Append is atomic: either all
+// events of a call are stored, or none.
+type Store interface {
+	// Append stores evs, in order, as the next events of agg, if agg's
+	// current version equals opts.ExpectedVersion; otherwise it returns an
+	// error wrapping ErrConflict and stores nothing. On success each
+	// envelope's AggregateVersion in evs is set to its stream sequence.
+	Append(ctx context.Context, agg subjects.Aggregate, evs []events.Envelope, opts AppendOptions) (AppendResult, error)
+	// Load returns every event of agg in order, with AggregateVersion set;
+	// an aggregate with no events yields an empty slice and no error.
+	Load(ctx context.Context, agg subjects.Aggregate) ([]events.Envelope, error)
+}

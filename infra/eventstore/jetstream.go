@@ -1,0 +1,328 @@
+package eventstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/synadia-io/orbit.go/jetstreamext"
+
+	"helpdesk/contracts/events"
+	"helpdesk/contracts/subjects"
+)
+
+// DuplicateWindow is how long JetStream remembers a Nats-Msg-Id: a retry with
+// the same idempotency key within this window is recognised as a duplicate.
+const DuplicateWindow = 24 * time.Hour
+
+// JetStream error codes for a failed expected-last-sequence check: 10071 on a
+// single server or R1 stream, 10164 from replicated streams.
+const (
+	errCodeWrongLastSequence           = 10071
+	errCodeWrongLastSequenceReplicated = 10164
+)
+
+// JetStream is the Store on NATS JetStream: one stream per service, one
+// subject per aggregate, the stream sequence as the version.
+type JetStream struct {
+	js      jetstream.JetStream
+	atomic  bool
+	streams sync.Map // stream name → jetstream.Stream
+}
+
+var _ Store = (*JetStream)(nil)
+
+// NewJetStream ensures that the streams of the given services exist, with
+// file storage, no limits (events are never trimmed), DenyDelete and
+// DenyPurge, and returns a store on them. Atomic multi-event appends need
+// NATS server 2.12 or later; on older servers Append of several events
+// fails with ErrBatchUnsupported.
+func NewJetStream(ctx context.Context, js jetstream.JetStream, services ...string) (*JetStream, error) {
+	s := &JetStream{js: js, atomic: serverAtLeast(js.Conn().ConnectedServerVersion(), 2, 12)}
+	for _, svc := range services {
+		cfg := jetstream.StreamConfig{
+			Name:               subjects.Stream(svc),
+			Description:        "Helpdesk " + svc + " events; never trimmed",
+			Subjects:           []string{subjects.StreamSubjects(svc)},
+			Storage:            jetstream.FileStorage,
+			Retention:          jetstream.LimitsPolicy,
+			Discard:            jetstream.DiscardOld,
+			MaxAge:             0,
+			MaxMsgs:            -1,
+			MaxBytes:           -1,
+			MaxMsgsPerSubject:  -1,
+			Duplicates:         DuplicateWindow,
+			DenyDelete:         true,
+			DenyPurge:          true,
+			AllowAtomicPublish: s.atomic,
+		}
+		if _, err := js.CreateOrUpdateStream(ctx, cfg); err != nil {
+			return nil, fmt.Errorf("ensure stream %s: %w", cfg.Name, err)
+		}
+	}
+	return s, nil
+}
+
+// serverAtLeast reports whether a "major.minor.patch" version is at least
+// major.minor.
+func serverAtLeast(version string, major, minor int) bool {
+	parts := strings.SplitN(version, ".", 3)
+	if len(parts) < 2 {
+		return false
+	}
+	ma, err1 := strconv.Atoi(parts[0])
+	mi, err2 := strconv.Atoi(parts[1])
+	if err1 != nil || err2 != nil {
+		return false
+	}
+	return ma > major || (ma == major && mi >= minor)
+}
+
+// Append implements Store. One event is a plain publish with the
+// expected-last-subject-sequence header and a Nats-Msg-Id (the idempotency
+// key, or the event id); several events are one atomic batch whose first
+// message carries the expected sequence.
+//
+// The idempotency key is also recorded on every event (ce-idempotencykey).
+// Servers check the expected sequence before the Nats-Msg-Id, so a retry
+// whose first attempt was stored fails the sequence check; Append then finds
+// the key on the aggregate's events and reports the retry as a duplicate.
+func (s *JetStream) Append(ctx context.Context, agg subjects.Aggregate, evs []events.Envelope, opts AppendOptions) (AppendResult, error) {
+	if opts.IdempotencyKey != "" {
+		for i := range evs {
+			evs[i].IdempotencyKey = opts.IdempotencyKey
+		}
+	}
+	var res AppendResult
+	var err error
+	switch {
+	case len(evs) == 0:
+		return AppendResult{}, ErrNoEvents
+	case len(evs) == 1:
+		res, err = s.appendOne(ctx, agg, evs, opts)
+	case !s.atomic:
+		return AppendResult{}, fmt.Errorf("append %d events to %s: %w", len(evs), agg.Subject(), ErrBatchUnsupported)
+	default:
+		res, err = s.appendBatch(ctx, agg, evs, opts)
+	}
+	if errors.Is(err, ErrConflict) && opts.IdempotencyKey != "" {
+		if v, found := s.findKey(ctx, agg, opts.IdempotencyKey); found {
+			return AppendResult{Version: v, Duplicate: true}, nil
+		}
+	}
+	return res, err
+}
+
+// findKey returns the version of the last event of agg that was appended
+// with the idempotency key.
+func (s *JetStream) findKey(ctx context.Context, agg subjects.Aggregate, key string) (uint64, bool) {
+	evs, err := s.Load(ctx, agg)
+	if err != nil {
+		return 0, false
+	}
+	for i := len(evs) - 1; i >= 0; i-- {
+		if evs[i].IdempotencyKey == key {
+			return evs[i].AggregateVersion, true
+		}
+	}
+	return 0, false
+}
+
+func (s *JetStream) appendOne(ctx context.Context, agg subjects.Aggregate, evs []events.Envelope, opts AppendOptions) (AppendResult, error) {
+	msgID := opts.IdempotencyKey
+	if msgID == "" {
+		msgID = evs[0].ID
+	}
+	ack, err := s.js.PublishMsg(ctx, EncodeMsg(agg.Subject(), evs[0]),
+		jetstream.WithExpectLastSequencePerSubject(opts.ExpectedVersion),
+		jetstream.WithMsgID(msgID))
+	if err != nil {
+		return AppendResult{}, wrapPublishError(agg, err)
+	}
+	if !ack.Duplicate {
+		evs[0].AggregateVersion = ack.Sequence
+	}
+	return AppendResult{Version: ack.Sequence, Duplicate: ack.Duplicate}, nil
+}
+
+// appendBatch appends several events atomically (NATS 2.12+). Batches carry
+// no Nats-Msg-Id; their idempotency rests on the expected version and the
+// recorded idempotency key (see Append).
+func (s *JetStream) appendBatch(ctx context.Context, agg subjects.Aggregate, evs []events.Envelope, opts AppendOptions) (AppendResult, error) {
+	batch, err := jetstreamext.NewBatchPublisher(s.js)
+	if err != nil {
+		return AppendResult{}, fmt.Errorf("append to %s: %w", agg.Subject(), err)
+	}
+	subject := agg.Subject()
+	for i, e := range evs[:len(evs)-1] {
+		var bopts []jetstreamext.BatchMsgOpt
+		if i == 0 {
+			bopts = append(bopts, jetstreamext.WithBatchExpectLastSequencePerSubject(opts.ExpectedVersion))
+		}
+		if err := batch.AddMsg(EncodeMsg(subject, e), bopts...); err != nil {
+			_ = batch.Discard()
+			return AppendResult{}, wrapPublishError(agg, err)
+		}
+	}
+	ack, err := batch.CommitMsg(ctx, EncodeMsg(subject, evs[len(evs)-1]))
+	if err != nil {
+		return AppendResult{}, wrapPublishError(agg, err)
+	}
+	first := ack.Sequence - uint64(len(evs)) + 1
+	for i := range evs {
+		evs[i].AggregateVersion = first + uint64(i)
+	}
+	return AppendResult{Version: ack.Sequence}, nil
+}
+
+func wrapPublishError(agg subjects.Aggregate, err error) error {
+	var apiErr *jetstream.APIError
+	if errors.As(err, &apiErr) {
+		switch apiErr.ErrorCode {
+		case errCodeWrongLastSequence, errCodeWrongLastSequenceReplicated:
+			return fmt.Errorf("append to %s: %w (%s)", agg.Subject(), ErrConflict, apiErr.Description)
+		}
+	}
+	return fmt.Errorf("append to %s: %w", agg.Subject(), err)
+}
+
+// Load implements Store: it reads the aggregate's subject from the start
+// with an ordered consumer until the subject's last message.
+func (s *JetStream) Load(ctx context.Context, agg subjects.Aggregate) ([]events.Envelope, error) {
+	stream, subject := agg.Stream(), agg.Subject()
+	raw, err := s.lastMsg(ctx, stream, subject)
+	if errors.Is(err, jetstream.ErrMsgNotFound) || errors.Is(err, jetstream.ErrStreamNotFound) {
+		return []events.Envelope{}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load %s: %w", subject, err)
+	}
+	if raw.Sequence == 0 {
+		return []events.Envelope{}, nil
+	}
+	cons, err := s.js.OrderedConsumer(ctx, stream, jetstream.OrderedConsumerConfig{
+		FilterSubjects: []string{subject},
+		DeliverPolicy:  jetstream.DeliverAllPolicy,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("load %s: %w", subject, err)
+	}
+	var out []events.Envelope
+	for {
+		batch, err := cons.FetchNoWait(256)
+		if err != nil {
+			return nil, fmt.Errorf("load %s: %w", subject, err)
+		}
+		got := 0
+		for m := range batch.Messages() {
+			got++
+			meta, err := m.Metadata()
+			if err != nil {
+				return nil, fmt.Errorf("load %s: %w", subject, err)
+			}
+			env, err := DecodeMsg(m.Subject(), m.Headers(), m.Data(), meta.Sequence.Stream)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, env)
+			if meta.Sequence.Stream >= raw.Sequence {
+				return out, nil
+			}
+		}
+		if err := batch.Error(); err != nil {
+			return nil, fmt.Errorf("load %s: %w", subject, err)
+		}
+		if got == 0 {
+			if err := ctx.Err(); err != nil {
+				return nil, fmt.Errorf("load %s: %w", subject, err)
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+}
+
+func (s *JetStream) lastMsg(ctx context.Context, stream, subject string) (*jetstream.RawStreamMsg, error) {
+	st, ok := s.streams.Load(stream)
+	if !ok {
+		handle, err := s.js.Stream(ctx, stream)
+		if err != nil {
+			return nil, err
+		}
+		st, _ = s.streams.LoadOrStore(stream, handle)
+	}
+	return st.(jetstream.Stream).GetLastMsgForSubject(ctx, subject)
+}
+
+// EncodeMsg builds the NATS message of an event: CloudEvents binary mode,
+// the attributes as headers and the event data as the body.
+func EncodeMsg(subject string, e events.Envelope) *nats.Msg {
+	m := nats.NewMsg(subject)
+	m.Data = e.Data
+	h := m.Header
+	set := func(k, v string) {
+		if v != "" {
+			h.Set(k, v)
+		}
+	}
+	set(events.HeaderSpecVersion, events.SpecVersion)
+	set(events.HeaderID, e.ID)
+	set(events.HeaderType, e.Type)
+	set(events.HeaderSource, e.Source)
+	set(events.HeaderSubject, e.AggregateID)
+	set(events.HeaderTime, e.OccurredAt.UTC().Format(time.RFC3339Nano))
+	set(events.HeaderDataSchema, e.DataSchema())
+	set(events.HeaderContentType, "application/json")
+	set(events.HeaderSchemaVersion, strconv.Itoa(e.SchemaVersion))
+	set(events.HeaderAggregateType, e.AggregateType)
+	set(events.HeaderActor, e.Actor)
+	set(events.HeaderCorrelationID, e.CorrelationID)
+	set(events.HeaderCausationID, e.CausationID)
+	set(events.HeaderIdempotencyKey, e.IdempotencyKey)
+	set(events.HeaderTraceParent, e.TraceParent)
+	set(events.HeaderTraceState, e.TraceState)
+	return m
+}
+
+// DecodeMsg turns a stored event message back into its envelope; seq is the
+// message's stream sequence, which becomes the aggregate version. It is the
+// one place that reads the wire format, for loads and projections alike.
+func DecodeMsg(subject string, hdr nats.Header, data []byte, seq uint64) (events.Envelope, error) {
+	if hdr.Get(events.HeaderID) == "" || hdr.Get(events.HeaderType) == "" {
+		return events.Envelope{}, fmt.Errorf("decode event on %s (seq %d): missing ce-id or ce-type header", subject, seq)
+	}
+	at, err := time.Parse(time.RFC3339Nano, hdr.Get(events.HeaderTime))
+	if err != nil {
+		return events.Envelope{}, fmt.Errorf("decode event on %s (seq %d): ce-time: %w", subject, seq, err)
+	}
+	version := 1
+	if v := hdr.Get(events.HeaderSchemaVersion); v != "" {
+		if version, err = strconv.Atoi(v); err != nil {
+			return events.Envelope{}, fmt.Errorf("decode event on %s (seq %d): ce-schemaversion: %w", subject, seq, err)
+		}
+	}
+	body := make([]byte, len(data))
+	copy(body, data)
+	return events.Envelope{
+		ID:               hdr.Get(events.HeaderID),
+		Type:             hdr.Get(events.HeaderType),
+		SchemaVersion:    version,
+		Source:           hdr.Get(events.HeaderSource),
+		AggregateType:    hdr.Get(events.HeaderAggregateType),
+		AggregateID:      hdr.Get(events.HeaderSubject),
+		AggregateVersion: seq,
+		OccurredAt:       at,
+		Actor:            hdr.Get(events.HeaderActor),
+		CorrelationID:    hdr.Get(events.HeaderCorrelationID),
+		CausationID:      hdr.Get(events.HeaderCausationID),
+		IdempotencyKey:   hdr.Get(events.HeaderIdempotencyKey),
+		TraceParent:      hdr.Get(events.HeaderTraceParent),
+		TraceState:       hdr.Get(events.HeaderTraceState),
+		Data:             body,
+	}, nil
+}

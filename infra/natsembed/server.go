@@ -1,0 +1,105 @@
+// Package natsembed runs a NATS server with JetStream inside the Helpdesk
+// process, for `helpdesk up` and for tests.
+package natsembed
+
+import (
+	"fmt"
+	"net"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+)
+
+// DefaultListen is the embedded server's default client address. It is not
+// the standard 4222, so that `helpdesk up` never clashes with a NATS server
+// already running on the machine.
+const DefaultListen = "127.0.0.1:4223"
+
+// Config configures an embedded server.
+type Config struct {
+	// DataDir holds the JetStream file store (in DataDir/jetstream).
+	DataDir string
+	// Listen is the client address "host:port"; port -1 or 0 picks a free one.
+	Listen string
+	// ServerName names the server; default "helpdesk".
+	ServerName string
+}
+
+// Server is a running embedded NATS server.
+type Server struct {
+	ns *server.Server
+}
+
+// Start starts the server and waits until it accepts connections.
+func Start(cfg Config) (*Server, error) {
+	if cfg.DataDir == "" {
+		return nil, fmt.Errorf("embedded nats: DataDir is required")
+	}
+	if cfg.Listen == "" {
+		cfg.Listen = DefaultListen
+	}
+	if cfg.ServerName == "" {
+		cfg.ServerName = "helpdesk"
+	}
+	host, portText, err := net.SplitHostPort(cfg.Listen)
+	if err != nil {
+		return nil, fmt.Errorf("embedded nats: listen address %q: %w", cfg.Listen, err)
+	}
+	port, err := strconv.Atoi(portText)
+	if err != nil {
+		return nil, fmt.Errorf("embedded nats: listen port %q: %w", portText, err)
+	}
+	if port == 0 {
+		port = server.RANDOM_PORT
+	}
+	if port != server.RANDOM_PORT {
+		// Fail with a clear message instead of the server's log line.
+		ln, err := net.Listen("tcp", net.JoinHostPort(host, strconv.Itoa(port)))
+		if err != nil {
+			return nil, fmt.Errorf("embedded nats: cannot listen on %s (use --nats-listen to pick another address): %w", cfg.Listen, err)
+		}
+		ln.Close()
+	}
+	opts := &server.Options{
+		ServerName: cfg.ServerName,
+		Host:       host,
+		Port:       port,
+		JetStream:  true,
+		StoreDir:   filepath.Join(cfg.DataDir, "jetstream"),
+		NoSigs:     true,
+		MaxPayload: 8 << 20,
+	}
+	ns, err := server.NewServer(opts)
+	if err != nil {
+		return nil, fmt.Errorf("embedded nats: %w", err)
+	}
+	go ns.Start()
+	if !ns.ReadyForConnections(30 * time.Second) {
+		ns.Shutdown()
+		return nil, fmt.Errorf("embedded nats: not ready after 30s on %s", cfg.Listen)
+	}
+	return &Server{ns: ns}, nil
+}
+
+// ClientURL is the URL clients use to reach the server.
+func (s *Server) ClientURL() string { return s.ns.ClientURL() }
+
+// Connect opens an in-process client connection to the server.
+func (s *Server) Connect(opts ...nats.Option) (*nats.Conn, error) {
+	opts = append([]nats.Option{nats.InProcessServer(s.ns)}, opts...)
+	nc, err := nats.Connect(s.ns.ClientURL(), opts...)
+	if err != nil {
+		return nil, fmt.Errorf("connect to embedded nats: %w", err)
+	}
+	return nc, nil
+}
+
+// Shutdown stops the server and waits until it has stopped; JetStream
+// flushes its store on the way down.
+func (s *Server) Shutdown() {
+	s.ns.Shutdown()
+	s.ns.WaitForShutdown()
+}
