@@ -1,0 +1,83 @@
+package projection
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Summary reports a finished rebuild.
+type Summary struct {
+	Name     string
+	Events   uint64
+	Position uint64
+	Duration time.Duration
+}
+
+// Rebuild empties the read model and replays the whole stream into it,
+// calling progress (if not nil) about four times a second with the events
+// applied and the total to apply. Run must be running; queries see the read
+// model fill up again while it rebuilds.
+func (r *Runner) Rebuild(ctx context.Context, progress func(done, total uint64)) (Summary, error) {
+	started := time.Now()
+	st, err := r.js.Stream(ctx, r.cfg.Handler.Stream())
+	if err != nil {
+		return Summary{}, fmt.Errorf("rebuild %s: %w", r.name, err)
+	}
+	total := st.CachedInfo().State.LastSeq
+
+	resume := r.pause()
+	err = r.reset(ctx)
+	if err == nil {
+		err = r.js.DeleteConsumer(ctx, r.cfg.Handler.Stream(), r.consumerName())
+		if errors.Is(err, jetstream.ErrConsumerNotFound) {
+			err = nil
+		}
+	}
+	resume() // Run starts consuming again, from position 0 after a reset
+	if err != nil {
+		return Summary{}, fmt.Errorf("rebuild %s: %w", r.name, err)
+	}
+	tick := time.NewTicker(250 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		pos := r.Position()
+		if progress != nil {
+			progress(min(pos, total), total)
+		}
+		if pos >= total {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return Summary{}, fmt.Errorf("rebuild %s at %d of %d: %w", r.name, pos, total, ctx.Err())
+		case <-tick.C:
+		}
+	}
+	return Summary{Name: r.name, Events: total, Position: r.Position(), Duration: time.Since(started)}, nil
+}
+
+// reset empties the read model and sets the position to 0 in one transaction.
+func (r *Runner) reset(ctx context.Context) error {
+	tx, err := r.cfg.DB.Write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("rebuild %s: %w", r.name, err)
+	}
+	defer tx.Rollback()
+	if err := r.cfg.Handler.Reset(ctx, tx); err != nil {
+		return fmt.Errorf("rebuild %s: reset: %w", r.name, err)
+	}
+	if err := r.savePosition(ctx, tx, 0); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("rebuild %s: %w", r.name, err)
+	}
+	r.mu.Lock()
+	r.position = 0
+	r.mu.Unlock()
+	return nil
+}

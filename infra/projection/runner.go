@@ -1,0 +1,449 @@
+// Package projection builds read models from event streams. A Runner feeds
+// one Handler the events of one stream, in order, through a durable
+// JetStream consumer consumed with watermill, and records the position (the
+// stream sequence of the last applied event) in the read model's database in
+// the same transaction as the change. The database position, not the
+// consumer's ack state, is the truth: on start the consumer is (re)created
+// to deliver from the position onward, so a crash between commit and ack, or
+// between ack and commit, neither loses nor repeats an event.
+package projection
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill"
+	"github.com/ThreeDotsLabs/watermill/message"
+	wmjs "github.com/ThreeDotsLabs/watermill-nats/v2/pkg/jetstream"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/trace"
+
+	"helpdesk/contracts/events"
+	"helpdesk/infra/eventstore"
+	"helpdesk/infra/sqlstore"
+	"helpdesk/infra/telemetry"
+)
+
+// Handler is one read model.
+type Handler interface {
+	// Name is the projection's stable name; its durable consumer is
+	// "proj_<name>". Never rename a projection: a new name re-consumes all.
+	Name() string
+	// Stream is the event stream the projection reads.
+	Stream() string
+	// Migrations create and evolve the read model's tables.
+	Migrations() []string
+	// Apply folds one event into the read model inside tx. It must be
+	// deterministic and must not fail for events it does not care about.
+	Apply(ctx context.Context, tx *sql.Tx, env events.Envelope) error
+	// Reset empties the read model before a rebuild.
+	Reset(ctx context.Context, tx *sql.Tx) error
+}
+
+// RunnerConfig configures a Runner.
+type RunnerConfig struct {
+	Conn    *nats.Conn
+	DB      *sqlstore.DB
+	Handler Handler
+	Logger  *slog.Logger
+	// Registerer receives the lag metrics; default prometheus.DefaultRegisterer.
+	Registerer prometheus.Registerer
+	// MaxBatch bounds how many events one transaction applies; default 256.
+	MaxBatch int
+	// RetryDelay is the pause before retrying a batch that failed; default 1s.
+	RetryDelay time.Duration
+}
+
+func (c *RunnerConfig) setDefaults() {
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	if c.Registerer == nil {
+		c.Registerer = prometheus.DefaultRegisterer
+	}
+	if c.MaxBatch <= 0 {
+		c.MaxBatch = 256
+	}
+	if c.RetryDelay <= 0 {
+		c.RetryDelay = time.Second
+	}
+}
+
+// Validate reports every missing setting.
+func (c *RunnerConfig) Validate() error {
+	var errs []error
+	if c.Conn == nil {
+		errs = append(errs, errors.New("projection: Conn is required"))
+	}
+	if c.DB == nil {
+		errs = append(errs, errors.New("projection: DB is required"))
+	}
+	if c.Handler == nil {
+		errs = append(errs, errors.New("projection: Handler is required"))
+	}
+	return errors.Join(errs...)
+}
+
+// Runner runs one projection.
+type Runner struct {
+	cfg     RunnerConfig
+	js      jetstream.JetStream
+	name    string
+	metrics metrics
+	// deliveries holds decoded messages between watermill and the runner.
+	deliveries sync.Map
+
+	mu       sync.Mutex
+	position uint64
+	advanced chan struct{} // closed and replaced whenever position moves
+	stop     context.CancelFunc
+	done     chan struct{}
+	held     chan struct{} // non-nil while a rebuild holds consumption back
+}
+
+// NewRunner migrates the read model and returns a runner for it.
+func NewRunner(cfg RunnerConfig) (*Runner, error) {
+	cfg.setDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	js, err := jetstream.New(cfg.Conn)
+	if err != nil {
+		return nil, fmt.Errorf("projection %s: %w", cfg.Handler.Name(), err)
+	}
+	r := &Runner{
+		cfg: cfg, js: js, name: cfg.Handler.Name(), advanced: make(chan struct{}),
+		metrics: newMetrics(cfg.Registerer, cfg.Handler.Name()),
+	}
+	ctx := context.Background()
+	if err := cfg.DB.Migrate(ctx, "projection_positions", positionMigrations); err != nil {
+		return nil, err
+	}
+	if err := cfg.DB.Migrate(ctx, r.name, cfg.Handler.Migrations()); err != nil {
+		return nil, err
+	}
+	if r.position, err = r.loadPosition(ctx); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// Name is the projection's name.
+func (r *Runner) Name() string { return r.name }
+
+// Stream is the stream the projection reads.
+func (r *Runner) Stream() string { return r.cfg.Handler.Stream() }
+
+// Position is the stream sequence of the last applied event.
+func (r *Runner) Position() uint64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.position
+}
+
+// WaitFor blocks until the projection has applied the event with stream
+// sequence seq (or a later one), or ctx ends.
+func (r *Runner) WaitFor(ctx context.Context, seq uint64) error {
+	for {
+		r.mu.Lock()
+		pos, ch := r.position, r.advanced
+		r.mu.Unlock()
+		if pos >= seq {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("projection %s at %d, waiting for %d: %w", r.name, pos, seq, ctx.Err())
+		case <-ch:
+		}
+	}
+}
+
+// Run consumes events until ctx ends. A rebuild restarts consumption inside
+// Run; Run returns only when ctx ends or the consumer cannot be set up.
+func (r *Runner) Run(ctx context.Context) error {
+	for {
+		r.mu.Lock()
+		if held := r.held; held != nil {
+			r.mu.Unlock()
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-held:
+			}
+			continue
+		}
+		runCtx, cancel := context.WithCancel(ctx)
+		r.stop, r.done = cancel, make(chan struct{})
+		done := r.done
+		r.mu.Unlock()
+
+		err := r.consume(runCtx)
+		cancel()
+		close(done)
+		if ctx.Err() != nil {
+			return nil
+		}
+		if err != nil && !errors.Is(err, context.Canceled) {
+			r.cfg.Logger.Error("projection consumer failed; retrying", "projection", r.name, "error", err)
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-time.After(r.cfg.RetryDelay):
+			}
+		}
+	}
+}
+
+// pause stops the current consumption, waits until it has stopped, and
+// keeps Run from starting again until the returned resume is called; Run
+// then consumes from the recorded position.
+func (r *Runner) pause() (resume func()) {
+	held := make(chan struct{})
+	r.mu.Lock()
+	stop, done := r.stop, r.done
+	r.held = held
+	r.mu.Unlock()
+	if stop != nil {
+		stop()
+		<-done
+	}
+	return func() {
+		r.mu.Lock()
+		r.held = nil
+		r.mu.Unlock()
+		close(held)
+	}
+}
+
+func (r *Runner) consumerName() string { return "proj_" + r.name }
+
+// ensureConsumer makes the durable consumer deliver from position+1: it keeps
+// an existing consumer whose ack floor equals the position and recreates it
+// otherwise.
+func (r *Runner) ensureConsumer(ctx context.Context, position uint64) error {
+	stream := r.cfg.Handler.Stream()
+	if c, err := r.js.Consumer(ctx, stream, r.consumerName()); err == nil {
+		info, err := c.Info(ctx)
+		if err == nil && info.AckFloor.Stream == position && info.Delivered.Stream == position {
+			return nil
+		}
+		if err := r.js.DeleteConsumer(ctx, stream, r.consumerName()); err != nil && !errors.Is(err, jetstream.ErrConsumerNotFound) {
+			return fmt.Errorf("reset consumer %s: %w", r.consumerName(), err)
+		}
+	} else if !errors.Is(err, jetstream.ErrConsumerNotFound) {
+		return fmt.Errorf("consumer %s: %w", r.consumerName(), err)
+	}
+	cfg := jetstream.ConsumerConfig{
+		Durable:       r.consumerName(),
+		Description:   "Helpdesk projection " + r.name,
+		AckPolicy:     jetstream.AckExplicitPolicy,
+		AckWait:       30 * time.Second,
+		MaxAckPending: 1024,
+		DeliverPolicy: jetstream.DeliverAllPolicy,
+	}
+	if position > 0 {
+		cfg.DeliverPolicy, cfg.OptStartSeq = jetstream.DeliverByStartSequencePolicy, position+1
+	}
+	if _, err := r.js.CreateOrUpdateConsumer(ctx, stream, cfg); err != nil {
+		return fmt.Errorf("create consumer %s: %w", r.consumerName(), err)
+	}
+	return nil
+}
+
+// consume reads events through a watermill subscriber bound to the durable
+// consumer and applies them in batches until ctx ends.
+func (r *Runner) consume(ctx context.Context) error {
+	if err := r.ensureConsumer(ctx, r.Position()); err != nil {
+		return err
+	}
+	sub, err := wmjs.NewSubscriber(wmjs.SubscriberConfig{
+		Conn:   r.cfg.Conn,
+		Logger: watermill.NopLogger{},
+		ResourceInitializer: func(ctx context.Context, js jetstream.JetStream, stream string) (jetstream.Consumer, func(context.Context, watermill.LoggerAdapter), error) {
+			c, err := js.Consumer(ctx, stream, r.consumerName())
+			return c, nil, err
+		},
+		AckAsync:    true,
+		Unmarshaler: unmarshaler{deliveries: &r.deliveries},
+	})
+	if err != nil {
+		return fmt.Errorf("projection %s subscriber: %w", r.name, err)
+	}
+	// The subscriber is not closed: Close would drain the shared connection.
+	// Cancelling ctx ends the subscription.
+	msgs, err := sub.Subscribe(ctx, r.cfg.Handler.Stream())
+	if err != nil {
+		return fmt.Errorf("projection %s subscribe: %w", r.name, err)
+	}
+	for {
+		batch, ok := r.collect(ctx, msgs)
+		if !ok {
+			return ctx.Err()
+		}
+		for len(batch) > 0 {
+			done := r.applyBatch(ctx, batch)
+			batch = batch[done:]
+			if len(batch) == 0 {
+				break
+			}
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(r.cfg.RetryDelay):
+			}
+		}
+	}
+}
+
+// collect waits for one message, then takes whatever else is already
+// waiting, up to MaxBatch, and returns their decoded deliveries. Messages are
+// acked at once: the position in the database decides what is applied (see
+// the package comment).
+func (r *Runner) collect(ctx context.Context, msgs <-chan *message.Message) ([]delivery, bool) {
+	var batch []delivery
+	take := func(m *message.Message) {
+		m.Ack()
+		if v, ok := r.deliveries.LoadAndDelete(m.UUID); ok {
+			batch = append(batch, v.(delivery))
+		}
+	}
+	select {
+	case <-ctx.Done():
+		return nil, false
+	case m, ok := <-msgs:
+		if !ok {
+			return nil, false
+		}
+		take(m)
+	}
+	idle := time.NewTimer(500 * time.Microsecond)
+	defer idle.Stop()
+	for len(batch) < r.cfg.MaxBatch {
+		select {
+		case m, ok := <-msgs:
+			if !ok {
+				return batch, true
+			}
+			take(m)
+			idle.Reset(500 * time.Microsecond)
+		case <-idle.C:
+			return batch, true
+		}
+	}
+	return batch, true
+}
+
+// applyBatch applies the batch's new events in one transaction together with
+// the new position and returns how many deliveries are done with. When an
+// event fails, the events before it are committed and the failing one is
+// logged and left for a retry: it holds back only this projection.
+func (r *Runner) applyBatch(ctx context.Context, batch []delivery) int {
+	tx, err := r.cfg.DB.Write.BeginTx(ctx, nil)
+	if err != nil {
+		r.fail(ctx, 0, "", fmt.Errorf("begin: %w", err))
+		return 0
+	}
+	defer tx.Rollback()
+	pos, applied := r.Position(), 0
+	var last events.Envelope
+	for i, d := range batch {
+		err := d.err
+		if err == nil && d.seq > pos {
+			err = r.applyOne(ctx, tx, d.env)
+		}
+		if err != nil {
+			r.fail(ctx, d.seq, d.env.Type, err)
+			if i == 0 {
+				return 0
+			}
+			_ = tx.Rollback()
+			return r.applyBatch(ctx, batch[:i])
+		}
+		if d.seq > pos {
+			pos, last, applied = d.seq, d.env, applied+1
+		}
+	}
+	if applied == 0 {
+		return len(batch) // all were redeliveries
+	}
+	if err := r.savePosition(ctx, tx, pos); err != nil {
+		r.fail(ctx, pos, "", err)
+		return 0
+	}
+	if err := tx.Commit(); err != nil {
+		r.fail(ctx, pos, "", fmt.Errorf("commit: %w", err))
+		return 0
+	}
+	r.advance(pos)
+	r.metrics.observe(pos, batch[len(batch)-1].pending, last.OccurredAt, applied)
+	return len(batch)
+}
+
+func (r *Runner) applyOne(ctx context.Context, tx *sql.Tx, env events.Envelope) error {
+	if env.TraceParent != "" {
+		h := nats.Header{}
+		h.Set(events.HeaderTraceParent, env.TraceParent)
+		if env.TraceState != "" {
+			h.Set(events.HeaderTraceState, env.TraceState)
+		}
+		ctx = telemetry.Extract(ctx, h)
+	}
+	ctx, span := otel.Tracer("helpdesk/projection").Start(ctx, "projection "+r.name+" "+env.Type,
+		trace.WithSpanKind(trace.SpanKindConsumer))
+	defer span.End()
+	return r.cfg.Handler.Apply(ctx, tx, env)
+}
+
+func (r *Runner) fail(ctx context.Context, seq uint64, typ string, err error) {
+	if ctx.Err() != nil {
+		return
+	}
+	r.metrics.failures.Inc()
+	r.cfg.Logger.ErrorContext(ctx, "projection cannot apply event; retrying", "projection", r.name,
+		"sequence", seq, "event_type", typ, "error", err)
+}
+
+func (r *Runner) advance(pos uint64) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.position = pos
+	close(r.advanced)
+	r.advanced = make(chan struct{})
+}
+
+// delivery is a decoded event message, kept by the unmarshaler under the
+// watermill message's UUID until the runner takes it.
+type delivery struct {
+	seq     uint64
+	pending uint64
+	env     events.Envelope
+	err     error
+}
+
+// unmarshaler decodes event messages for watermill. It never fails, since
+// the watermill subscriber cannot handle a failed unmarshal; a decoding error
+// travels with the delivery and stops the projection at that event.
+type unmarshaler struct{ deliveries *sync.Map }
+
+func (u unmarshaler) Unmarshal(msg jetstream.Msg) (*message.Message, error) {
+	d := delivery{}
+	meta, err := msg.Metadata()
+	if err != nil {
+		d.err = fmt.Errorf("metadata: %w", err)
+	} else {
+		d.seq, d.pending = meta.Sequence.Stream, meta.NumPending
+		d.env, d.err = eventstore.DecodeMsg(msg.Subject(), msg.Headers(), msg.Data(), meta.Sequence.Stream)
+	}
+	m := message.NewMessage(watermill.NewUUID(), msg.Data())
+	u.deliveries.Store(m.UUID, d)
+	return m, nil
+}

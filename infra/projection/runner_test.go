@@ -1,0 +1,277 @@
+package projection_test
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"helpdesk/contracts/events"
+	"helpdesk/contracts/subjects"
+	"helpdesk/infra/eventstore"
+	"helpdesk/infra/natsembed"
+	"helpdesk/infra/projection"
+	"helpdesk/infra/sqlstore"
+	"helpdesk/infra/sqlstore/sqlstoretest"
+)
+
+const service = "proj"
+
+// counted is a payload the test handler counts.
+type counted struct {
+	N    int  `json:"n"`
+	Fail bool `json:"fail,omitempty"`
+}
+
+func (counted) EventType() string  { return "proj.counted" }
+func (counted) SchemaVersion() int { return 1 }
+
+// counter is a read model counting events and summing N per aggregate; it
+// refuses events marked Fail unless it is tolerant.
+type counter struct {
+	name     string
+	tolerant bool
+}
+
+func (c counter) Name() string  { return c.name }
+func (counter) Stream() string  { return subjects.Stream(service) }
+func (c counter) table() string { return "counts_" + c.name }
+func (c counter) Migrations() []string {
+	return []string{`CREATE TABLE ` + c.table() + ` (id TEXT PRIMARY KEY, events BIGINT NOT NULL, total BIGINT NOT NULL)`}
+}
+func (c counter) Reset(ctx context.Context, tx *sql.Tx) error {
+	_, err := tx.ExecContext(ctx, `DELETE FROM `+c.table())
+	return err
+}
+
+func (c counter) Apply(ctx context.Context, tx *sql.Tx, env events.Envelope) error {
+	var p counted
+	if err := env.Decode(&p); err != nil {
+		return err
+	}
+	if p.Fail && !c.tolerant {
+		return errors.New("refusing a poison event")
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO `+c.table()+` (id, events, total) VALUES ($1, 1, $2)
+		ON CONFLICT (id) DO UPDATE SET events = `+c.table()+`.events + 1, total = `+c.table()+`.total + excluded.total`, env.AggregateID, p.N)
+	return err
+}
+
+type fixture struct {
+	t     *testing.T
+	nc    *nats.Conn
+	store *eventstore.JetStream
+	db    *sqlstore.DB
+	reg   *prometheus.Registry
+}
+
+func newFixture(t *testing.T, db *sqlstore.DB) *fixture {
+	_, nc := natsembed.StartForTest(t)
+	js, _ := jetstream.New(nc)
+	store, err := eventstore.NewJetStream(context.Background(), js, service)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &fixture{t: t, nc: nc, store: store, db: db, reg: prometheus.NewRegistry()}
+}
+
+// appendEvents appends n events to each of the aggregates and returns the
+// last sequence.
+func (f *fixture) appendEvents(ids []string, n int, fail bool) uint64 {
+	f.t.Helper()
+	var last uint64
+	for i := 0; i < n; i++ {
+		for _, id := range ids {
+			agg := subjects.Aggregate{Service: service, Type: "thing", ID: id}
+			evs, err := f.store.Load(context.Background(), agg)
+			if err != nil {
+				f.t.Fatal(err)
+			}
+			var version uint64
+			if len(evs) > 0 {
+				version = evs[len(evs)-1].AggregateVersion
+			}
+			e, _ := events.New("/proj", "thing", id, counted{N: i + 1, Fail: fail}, time.Now(), events.Metadata{Actor: "t"})
+			res, err := f.store.Append(context.Background(), agg, []events.Envelope{e}, eventstore.AppendOptions{ExpectedVersion: version})
+			if err != nil {
+				f.t.Fatal(err)
+			}
+			last = res.Version
+		}
+	}
+	return last
+}
+
+// start runs a runner for h until the test ends or stop is called.
+func (f *fixture) start(h projection.Handler) (r *projection.Runner, stop func()) {
+	f.t.Helper()
+	r, err := projection.NewRunner(projection.RunnerConfig{
+		Conn: f.nc, DB: f.db, Handler: h, Registerer: f.reg, RetryDelay: 20 * time.Millisecond,
+		Logger: slog.New(slog.NewJSONHandler(io.Discard, nil)),
+	})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = r.Run(ctx) }()
+	stop = func() { cancel(); <-done }
+	f.t.Cleanup(stop)
+	return r, stop
+}
+
+func (f *fixture) wait(r *projection.Runner, seq uint64) {
+	f.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := r.WaitFor(ctx, seq); err != nil {
+		f.t.Fatal(err)
+	}
+}
+
+// counts reads the read model: id → "events/total".
+func (f *fixture) counts(c counter) map[string]string {
+	f.t.Helper()
+	rows, err := f.db.Read.Query(`SELECT id, events, total FROM ` + c.table())
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	defer rows.Close()
+	out := map[string]string{}
+	for rows.Next() {
+		var id string
+		var n, total int
+		if err := rows.Scan(&id, &n, &total); err != nil {
+			f.t.Fatal(err)
+		}
+		out[id] = fmt.Sprintf("%d/%d", n, total)
+	}
+	return out
+}
+
+func ids(n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = uuid.Must(uuid.NewV7()).String()
+	}
+	return out
+}
+
+func TestRunner(t *testing.T) {
+	sqlstoretest.Each(t, func(t *testing.T, db *sqlstore.DB) {
+		t.Run("applies in order, resumes after restart, ignores redelivery, rebuilds the same", func(t *testing.T) {
+			f := newFixture(t, db)
+			c := counter{name: "c" + uuid.NewString()[:8]}
+			aggs := ids(5)
+			last := f.appendEvents(aggs, 4, false)
+			r, stop := f.start(c)
+			f.wait(r, last)
+			want := map[string]string{}
+			for _, id := range aggs {
+				want[id] = "4/10" // N = 1+2+3+4
+			}
+			assertCounts(t, f.counts(c), want)
+
+			// Restart: nothing is applied twice, new events are applied.
+			stop()
+			last = f.appendEvents(aggs[:1], 1, false)
+			r, stop = f.start(c)
+			f.wait(r, last)
+			want[aggs[0]] = "5/11"
+			assertCounts(t, f.counts(c), want)
+
+			// Redelivery of everything (a consumer reset to the start of the
+			// stream) changes nothing.
+			stop()
+			js, _ := jetstream.New(f.nc)
+			_ = js.DeleteConsumer(context.Background(), c.Stream(), "proj_"+c.Name())
+			if _, err := js.CreateConsumer(context.Background(), c.Stream(), jetstream.ConsumerConfig{
+				Durable: "proj_" + c.Name(), AckPolicy: jetstream.AckExplicitPolicy, DeliverPolicy: jetstream.DeliverAllPolicy,
+			}); err != nil {
+				t.Fatal(err)
+			}
+			r, _ = f.start(c)
+			last = f.appendEvents(aggs[1:2], 1, false)
+			f.wait(r, last)
+			want[aggs[1]] = "5/11"
+			assertCounts(t, f.counts(c), want)
+
+			// A rebuild from zero gives the same read model.
+			var reports int
+			sum, err := r.Rebuild(context.Background(), func(done, total uint64) { reports++ })
+			if err != nil {
+				t.Fatal(err)
+			}
+			if sum.Position != last || sum.Events != last || reports == 0 {
+				t.Errorf("summary %+v after %d progress reports; want position and events %d", sum, reports, last)
+			}
+			assertCounts(t, f.counts(c), want)
+			if got := testutil.ToFloat64(metric(t, f.reg, "helpdesk_projection_position", c.Name())); got != float64(last) {
+				t.Errorf("position metric %v, want %d", got, last)
+			}
+		})
+
+		t.Run("a poison event holds back only its projection", func(t *testing.T) {
+			f := newFixture(t, db)
+			good := counter{name: "g" + uuid.NewString()[:8], tolerant: true}
+			bad := counter{name: "b" + uuid.NewString()[:8]}
+			aggs := ids(2)
+			before := f.appendEvents(aggs, 1, false)
+			poison := f.appendEvents(aggs[:1], 1, true)
+			rBad, _ := f.start(bad)
+			rGood, _ := f.start(good)
+			f.wait(rGood, poison)
+			f.wait(rBad, before)
+			time.Sleep(100 * time.Millisecond) // several retries of the poison event
+			if pos := rBad.Position(); pos != before {
+				t.Fatalf("position %d moved past the poison event at %d (before %d)", pos, poison, before)
+			}
+			if n := testutil.ToFloat64(metric(t, f.reg, "helpdesk_projection_failures_total", bad.Name())); n < 2 {
+				t.Fatalf("failures metric = %v, want retries counted", n)
+			}
+		})
+	})
+}
+
+func assertCounts(t *testing.T, got, want map[string]string) {
+	t.Helper()
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("read model\n got  %v\n want %v", got, want)
+	}
+}
+
+// metric finds the series of a metric family for a projection.
+func metric(t *testing.T, reg *prometheus.Registry, name, projection string) prometheus.Collector {
+	t.Helper()
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range families {
+		if f.GetName() != name {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "projection" && l.GetValue() == projection {
+					v := m.GetGauge().GetValue() + m.GetCounter().GetValue()
+					g := prometheus.NewGauge(prometheus.GaugeOpts{Name: "x"})
+					g.Set(v)
+					return g
+				}
+			}
+		}
+	}
+	t.Fatalf("no %s series for %s", name, projection)
+	return nil
+}

@@ -1,0 +1,89 @@
+// Package rpc carries commands and queries between the gateway (or the CLI)
+// and the services over NATS request-reply, using nats.go micro services.
+//
+// A request body is the JSON of a contracts message; the caller's identity,
+// correlation id, idempotency key and trace context travel in headers. A
+// failed request answers with the micro error headers and a JSON
+// problem.Error body, so the machine-readable code survives the trip.
+package rpc
+
+import (
+	"context"
+
+	"github.com/nats-io/nats.go"
+
+	"helpdesk/contracts/events"
+	"helpdesk/infra/telemetry"
+)
+
+// Request headers set by Call and read by the service side.
+const (
+	HeaderActorID        = "Helpdesk-Actor-Id"
+	HeaderActorRole      = "Helpdesk-Actor-Role"
+	HeaderCorrelationID  = "Helpdesk-Correlation-Id"
+	HeaderIdempotencyKey = "Helpdesk-Idempotency-Key"
+)
+
+// Caller is who sends a request and on behalf of which outside request.
+type Caller struct {
+	// ID is the user id, or "system:<component>" for internal callers.
+	ID string
+	// Role is the user's role ("admin", "agent", "customer", "system").
+	Role string
+	// CorrelationID ties together everything one outside request causes.
+	CorrelationID string
+	// IdempotencyKey is the client's Idempotency-Key, if it sent one.
+	IdempotencyKey string
+}
+
+type callerKey struct{}
+
+// WithCaller returns ctx carrying c; Call sends it along.
+func WithCaller(ctx context.Context, c Caller) context.Context {
+	return context.WithValue(ctx, callerKey{}, c)
+}
+
+// CallerFrom returns the caller carried by ctx, or the zero Caller.
+func CallerFrom(ctx context.Context) Caller {
+	c, _ := ctx.Value(callerKey{}).(Caller)
+	return c
+}
+
+func (c Caller) writeTo(h nats.Header) {
+	set := func(k, v string) {
+		if v != "" {
+			h.Set(k, v)
+		}
+	}
+	set(HeaderActorID, c.ID)
+	set(HeaderActorRole, c.Role)
+	set(HeaderCorrelationID, c.CorrelationID)
+	set(HeaderIdempotencyKey, c.IdempotencyKey)
+}
+
+func callerFromHeader(h nats.Header) Caller {
+	return Caller{
+		ID:             h.Get(HeaderActorID),
+		Role:           h.Get(HeaderActorRole),
+		CorrelationID:  h.Get(HeaderCorrelationID),
+		IdempotencyKey: h.Get(HeaderIdempotencyKey),
+	}
+}
+
+// Metadata returns the event metadata for events caused by the request in
+// ctx: the caller, correlation id, idempotency key (scoped by the caller, so
+// two users' keys never collide) and the current trace context.
+func Metadata(ctx context.Context) events.Metadata {
+	c := CallerFrom(ctx)
+	tp, ts := telemetry.TraceParent(ctx)
+	md := events.Metadata{
+		Actor:         c.ID,
+		CorrelationID: c.CorrelationID,
+		TraceParent:   tp,
+		TraceState:    ts,
+	}
+	if c.IdempotencyKey != "" {
+		md.IdempotencyKey = c.ID + ":" + c.IdempotencyKey
+	}
+	return md
+}
