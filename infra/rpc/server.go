@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -128,7 +129,9 @@ func Register[Req, Resp any](s *Service, endpoint string, fn HandlerFunc[Req, Re
 			})
 		}()
 	}
-	if err := s.group.AddEndpoint(endpoint, micro.HandlerFunc(handle)); err != nil {
+	// Endpoint names may not contain dots; the subject may.
+	name := strings.ReplaceAll(endpoint, ".", "_")
+	if err := s.group.AddEndpoint(name, micro.HandlerFunc(handle), micro.WithEndpointSubject(endpoint)); err != nil {
 		return fmt.Errorf("add endpoint %s.%s: %w", s.cfg.Name, endpoint, err)
 	}
 	return nil

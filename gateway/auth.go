@@ -1,0 +1,159 @@
+package gateway
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+	"github.com/google/uuid"
+	"github.com/labstack/echo/v5"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"helpdesk/contracts/problem"
+	"helpdesk/infra/rpc"
+)
+
+const issuer = "helpdesk"
+
+// claims are the contents of an access token.
+type claims struct {
+	Role string `json:"role"`
+	Name string `json:"name,omitempty"`
+	jwt.RegisteredClaims
+}
+
+// issueToken signs an access token for a user.
+func (s *Server) issueToken(userID, role, name string) (string, error) {
+	now := time.Now()
+	tok := jwt.NewWithClaims(jwt.SigningMethodHS256, claims{
+		Role: role, Name: name,
+		RegisteredClaims: jwt.RegisteredClaims{
+			Issuer: issuer, Subject: userID, ID: uuid.NewString(),
+			IssuedAt: jwt.NewNumericDate(now), ExpiresAt: jwt.NewNumericDate(now.Add(s.cfg.TokenTTL)),
+		},
+	})
+	signed, err := tok.SignedString(s.cfg.SigningKey)
+	if err != nil {
+		return "", fmt.Errorf("sign token: %w", err)
+	}
+	return signed, nil
+}
+
+// authenticate is the middleware of every /api/v1 route but login: it checks
+// the bearer token and puts the caller into the request context.
+func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
+	parser := jwt.NewParser(jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
+		jwt.WithIssuer(issuer), jwt.WithExpirationRequired(), jwt.WithLeeway(5*time.Second))
+	keyFunc := func(*jwt.Token) (any, error) { return s.cfg.SigningKey, nil }
+	return func(c *echo.Context) error {
+		raw, ok := strings.CutPrefix(c.Request().Header.Get("Authorization"), "Bearer ")
+		if !ok || raw == "" {
+			return problem.New(problem.CodeUnauthenticated, "send an access token: Authorization: Bearer <token>")
+		}
+		var cl claims
+		if _, err := parser.ParseWithClaims(strings.TrimSpace(raw), &cl, keyFunc); err != nil || cl.Subject == "" {
+			return problem.New(problem.CodeUnauthenticated, "the access token is invalid or expired")
+		}
+		caller := callerOf(c)
+		caller.ID, caller.Role = cl.Subject, cl.Role
+		setCaller(c, caller)
+		return next(c)
+	}
+}
+
+func setCaller(c *echo.Context, caller rpc.Caller) {
+	c.SetRequest(c.Request().WithContext(rpc.WithCaller(c.Request().Context(), caller)))
+}
+
+func callerOf(c *echo.Context) rpc.Caller { return rpc.CallerFrom(c.Request().Context()) }
+
+// loginLimiter refuses logins for a username from one address after too many
+// failures in a minute. It is kept per gateway replica: with n replicas an
+// attacker gets at most n times the limit, which still defeats guessing.
+type loginLimiter struct {
+	mu       sync.Mutex
+	max      int
+	window   time.Duration
+	failures map[string][]time.Time
+}
+
+func newLoginLimiter(max int, window time.Duration) *loginLimiter {
+	return &loginLimiter{max: max, window: window, failures: map[string][]time.Time{}}
+}
+
+// retryAfter returns how long the key must wait, or 0 when it may try.
+func (l *loginLimiter) retryAfter(key string, now time.Time) time.Duration {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	recent := l.prune(key, now)
+	if len(recent) < l.max {
+		return 0
+	}
+	return recent[0].Add(l.window).Sub(now)
+}
+
+func (l *loginLimiter) fail(key string, now time.Time) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.failures[key] = append(l.prune(key, now), now)
+	if len(l.failures) > 100000 { // bound memory under a spray of usernames
+		for k := range l.failures {
+			if len(l.prune(k, now)) == 0 {
+				delete(l.failures, k)
+			}
+		}
+	}
+}
+
+func (l *loginLimiter) succeed(key string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	delete(l.failures, key)
+}
+
+func (l *loginLimiter) prune(key string, now time.Time) []time.Time {
+	times := l.failures[key]
+	i := 0
+	for i < len(times) && now.Sub(times[i]) >= l.window {
+		i++
+	}
+	times = times[i:]
+	if len(times) == 0 {
+		delete(l.failures, key)
+	} else {
+		l.failures[key] = times
+	}
+	return times
+}
+
+// SigningKey returns the token signing key shared by every gateway replica:
+// a random 32-byte key kept in the JetStream key-value bucket
+// "helpdesk_secrets", created by whichever gateway starts first.
+func SigningKey(ctx context.Context, js jetstream.JetStream) ([]byte, error) {
+	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+		Bucket: "helpdesk_secrets", Description: "Helpdesk secrets", History: 1, Storage: jetstream.FileStorage,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("secrets bucket: %w", err)
+	}
+	const name = "jwt-signing-key"
+	key := make([]byte, 32)
+	if _, err := rand.Read(key); err != nil {
+		return nil, fmt.Errorf("generate signing key: %w", err)
+	}
+	if _, err := kv.Create(ctx, name, key); err == nil {
+		return key, nil
+	} else if !errors.Is(err, jetstream.ErrKeyExists) {
+		return nil, fmt.Errorf("store signing key: %w", err)
+	}
+	entry, err := kv.Get(ctx, name)
+	if err != nil {
+		return nil, fmt.Errorf("read signing key: %w", err)
+	}
+	return entry.Value(), nil
+}

@@ -1,0 +1,265 @@
+package gateway
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v5"
+	"github.com/labstack/echo/v5/middleware"
+	"github.com/nats-io/nats.go"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"helpdesk/contracts/identityapi"
+	"helpdesk/contracts/openapi"
+	"helpdesk/contracts/problem"
+	"helpdesk/contracts/subjects"
+	"helpdesk/contracts/ticketapi"
+	"helpdesk/infra/rpc"
+)
+
+func (s *Server) routes() {
+	e := s.echo
+	e.Use(s.observe, middleware.Recover())
+	e.GET("/healthz", func(c *echo.Context) error { return c.JSON(http.StatusOK, map[string]string{"status": "ok"}) })
+	e.GET("/readyz", s.ready)
+	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(s.cfg.Gatherer, promhttp.HandlerOpts{})))
+	e.GET("/openapi.yaml", func(c *echo.Context) error { return c.Blob(http.StatusOK, "application/yaml", openapi.Spec()) })
+
+	api := e.Group("/api/v1", s.validate)
+	api.POST("/auth/login", s.login)
+	authed := api.Group("", s.authenticate)
+	authed.GET("/me", s.me)
+	authed.POST("/users", s.createUser)
+	authed.GET("/users/:id", s.getUser)
+	authed.POST("/tickets", s.openTicket)
+	authed.GET("/tickets", s.listTickets)
+	authed.GET("/tickets/:id", s.getTicket)
+	authed.GET("/tickets/:id/events", s.ticketEvents)
+	authed.POST("/tickets/:id/assign", ticketCommand(s, ticketapi.EndpointAssign, func(t ticketapi.Target, c *echo.Context) (any, error) {
+		cmd := ticketapi.AssignTicket{Target: t}
+		return cmd, decode(c, &cmd)
+	}))
+	authed.POST("/tickets/:id/start", ticketCommand(s, ticketapi.EndpointStart, func(t ticketapi.Target, c *echo.Context) (any, error) {
+		cmd := ticketapi.StartWork{Target: t}
+		return cmd, decode(c, &struct{}{})
+	}))
+	authed.POST("/tickets/:id/replies", ticketCommand(s, ticketapi.EndpointReply, func(t ticketapi.Target, c *echo.Context) (any, error) {
+		cmd := ticketapi.AddReply{Target: t}
+		return cmd, decode(c, &cmd)
+	}))
+	authed.POST("/tickets/:id/resolve", ticketCommand(s, ticketapi.EndpointResolve, func(t ticketapi.Target, c *echo.Context) (any, error) {
+		cmd := ticketapi.ResolveTicket{Target: t}
+		return cmd, decode(c, &cmd)
+	}))
+	authed.POST("/tickets/:id/close", ticketCommand(s, ticketapi.EndpointClose, func(t ticketapi.Target, c *echo.Context) (any, error) {
+		cmd := ticketapi.CloseTicket{Target: t}
+		return cmd, decode(c, &cmd)
+	}))
+	authed.POST("/tickets/:id/reopen", ticketCommand(s, ticketapi.EndpointReopen, func(t ticketapi.Target, c *echo.Context) (any, error) {
+		cmd := ticketapi.ReopenTicket{Target: t}
+		return cmd, decode(c, &cmd)
+	}))
+	e.RouteNotFound("/*", func(*echo.Context) error { return echo.ErrNotFound })
+}
+
+// call sends a request to a service endpoint with the caller of c.
+func call[Resp any](s *Server, c *echo.Context, service, endpoint string, req any) (Resp, error) {
+	ctx, cancel := context.WithTimeout(c.Request().Context(), s.cfg.RequestTimeout)
+	defer cancel()
+	return rpc.Call[Resp](ctx, s.cfg.Conn, subjects.Endpoint(service, endpoint), req)
+}
+
+// withIdempotencyKey copies a valid Idempotency-Key header to the caller.
+func withIdempotencyKey(c *echo.Context) error {
+	key := c.Request().Header.Get("Idempotency-Key")
+	if key == "" {
+		return nil
+	}
+	if len(key) > 200 || sanitizeID(key) != key {
+		return &problem.Error{Code: problem.CodeInvalidArgument, Message: "malformed Idempotency-Key header",
+			Fields: []problem.FieldError{{Field: "Idempotency-Key", Message: "1 to 200 printable ASCII characters"}}}
+	}
+	caller := callerOf(c)
+	caller.IdempotencyKey = key
+	setCaller(c, caller)
+	return nil
+}
+
+// expectedVersion reads If-Match: "<version>" (0 when absent).
+func expectedVersion(c *echo.Context) (uint64, error) {
+	h := strings.TrimSpace(c.Request().Header.Get("If-Match"))
+	if h == "" || h == "*" {
+		return 0, nil
+	}
+	v, err := strconv.ParseUint(strings.TrimPrefix(strings.Trim(h, `"`), "W/"), 10, 64)
+	if err != nil || v == 0 || !strings.HasPrefix(h, `"`) || !strings.HasSuffix(h, `"`) {
+		return 0, &problem.Error{Code: problem.CodeInvalidArgument, Message: `malformed If-Match header: want "<version>"`,
+			Fields: []problem.FieldError{{Field: "If-Match", Message: `an entity tag such as "12"`}}}
+	}
+	return v, nil
+}
+
+func etag(version uint64) string { return `"` + strconv.FormatUint(version, 10) + `"` }
+
+func writeTicket(c *echo.Context, status int, t ticketapi.Ticket) error {
+	c.Response().Header().Set("ETag", etag(t.Version))
+	return c.JSON(status, t)
+}
+
+// ticketCommand handles POST /tickets/:id/<command>: If-Match and
+// Idempotency-Key headers, a strictly decoded body, the service call.
+func ticketCommand(s *Server, endpoint string, build func(ticketapi.Target, *echo.Context) (any, error)) echo.HandlerFunc {
+	return func(c *echo.Context) error {
+		version, err := expectedVersion(c)
+		if err != nil {
+			return err
+		}
+		if err := withIdempotencyKey(c); err != nil {
+			return err
+		}
+		cmd, err := build(ticketapi.Target{TicketID: c.Param("id"), ExpectedVersion: version}, c)
+		if err != nil {
+			return err
+		}
+		t, err := call[ticketapi.Ticket](s, c, subjects.ServiceTicket, endpoint, cmd)
+		if err != nil {
+			return err
+		}
+		return writeTicket(c, http.StatusOK, t)
+	}
+}
+
+func (s *Server) openTicket(c *echo.Context) error {
+	if err := withIdempotencyKey(c); err != nil {
+		return err
+	}
+	var cmd ticketapi.OpenTicket
+	if err := decode(c, &cmd); err != nil {
+		return err
+	}
+	t, err := call[ticketapi.Ticket](s, c, subjects.ServiceTicket, ticketapi.EndpointOpen, cmd)
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set("Location", "/api/v1/tickets/"+t.ID)
+	return writeTicket(c, http.StatusCreated, t)
+}
+
+func (s *Server) getTicket(c *echo.Context) error {
+	t, err := call[ticketapi.Ticket](s, c, subjects.ServiceTicket, ticketapi.EndpointGet, ticketapi.GetTicket{TicketID: c.Param("id")})
+	if err != nil {
+		return err
+	}
+	return writeTicket(c, http.StatusOK, t)
+}
+
+func (s *Server) ticketEvents(c *echo.Context) error {
+	h, err := call[ticketapi.History](s, c, subjects.ServiceTicket, ticketapi.EndpointEvents, ticketapi.GetEvents{TicketID: c.Param("id")})
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, h)
+}
+
+func (s *Server) listTickets(c *echo.Context) error {
+	q := ticketapi.ListTickets{
+		Status: c.QueryParam("status"), Assignee: c.QueryParam("assignee"), Requester: c.QueryParam("requester"),
+		Category: c.QueryParam("category"), Priority: c.QueryParam("priority"), Cursor: c.QueryParam("cursor"),
+	}
+	if l := c.QueryParam("limit"); l != "" {
+		n, err := strconv.Atoi(l)
+		if err != nil {
+			return problem.New(problem.CodeInvalidArgument, "limit must be a number")
+		}
+		q.Limit = n
+	}
+	page, err := call[ticketapi.Page](s, c, subjects.ServiceTicket, ticketapi.EndpointList, q)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, page)
+}
+
+func (s *Server) login(c *echo.Context) error {
+	var req identityapi.Authenticate
+	if err := decode(c, &req); err != nil {
+		return err
+	}
+	key := strings.ToLower(strings.TrimSpace(req.Username)) + "|" + c.RealIP()
+	now := time.Now()
+	if wait := s.limiter.retryAfter(key, now); wait > 0 {
+		c.Response().Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
+		return problem.New(problem.CodeTooManyRequests, "too many failed sign-ins; try again later")
+	}
+	setCaller(c, rpc.Caller{ID: "system:gateway", Role: "system", CorrelationID: callerOf(c).CorrelationID})
+	u, err := call[identityapi.User](s, c, subjects.ServiceIdentity, identityapi.EndpointAuthenticate, req)
+	if problem.CodeOf(err) == problem.CodeUnauthenticated {
+		s.limiter.fail(key, now)
+	}
+	if err != nil {
+		return err
+	}
+	s.limiter.succeed(key)
+	tok, err := s.issueToken(u.ID, u.Role, u.DisplayName)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{
+		"access_token": tok, "token_type": "Bearer", "expires_in": int(s.cfg.TokenTTL.Seconds()),
+	})
+}
+
+func (s *Server) createUser(c *echo.Context) error {
+	if callerOf(c).Role != identityapi.RoleAdmin {
+		return problem.New(problem.CodePermissionDenied, "only admins can create accounts")
+	}
+	if err := withIdempotencyKey(c); err != nil {
+		return err
+	}
+	var req identityapi.RegisterUser
+	if err := decode(c, &req); err != nil {
+		return err
+	}
+	u, err := call[identityapi.User](s, c, subjects.ServiceIdentity, identityapi.EndpointRegister, req)
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set("Location", "/api/v1/users/"+u.ID)
+	return c.JSON(http.StatusCreated, u)
+}
+
+func (s *Server) getUser(c *echo.Context) error {
+	u, err := call[identityapi.User](s, c, subjects.ServiceIdentity, identityapi.EndpointGet, identityapi.GetUser{UserID: c.Param("id")})
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, u)
+}
+
+func (s *Server) me(c *echo.Context) error {
+	u, err := call[identityapi.User](s, c, subjects.ServiceIdentity, identityapi.EndpointGet, identityapi.GetUser{UserID: callerOf(c).ID})
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, u)
+}
+
+// ready answers 200 when NATS is connected and every service answers a
+// micro PING within a second.
+func (s *Server) ready(c *echo.Context) error {
+	if s.cfg.Conn.Status() != nats.CONNECTED {
+		return problem.New(problem.CodeUnavailable, "not connected to NATS (%s)", s.cfg.Conn.Status())
+	}
+	for _, svc := range []string{subjects.ServiceIdentity, subjects.ServiceTicket} {
+		ctx, cancel := context.WithTimeout(c.Request().Context(), time.Second)
+		_, err := s.cfg.Conn.RequestWithContext(ctx, "$SRV.PING.helpdesk-"+svc, nil)
+		cancel()
+		if err != nil {
+			return problem.New(problem.CodeUnavailable, "the %s service does not answer: %v", svc, err)
+		}
+	}
+	return c.JSON(http.StatusOK, map[string]string{"status": "ready"})
+}

@@ -1,0 +1,125 @@
+// Package gateway is the REST API of Helpdesk: an Echo v5 server that
+// authenticates users, validates requests against the OpenAPI document, and
+// forwards commands and queries to the services over NATS request-reply. It
+// keeps no state of its own, so any number of replicas are equal.
+package gateway
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v5"
+	"github.com/nats-io/nats.go"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Config configures the gateway.
+type Config struct {
+	// Conn reaches the services.
+	Conn *nats.Conn
+	// SigningKey signs and verifies access tokens (HS256, at least 32 bytes).
+	SigningKey []byte
+	// TokenTTL is how long an access token is valid; default 1h.
+	TokenTTL time.Duration
+	Logger   *slog.Logger
+	// Registerer and Gatherer hold the metrics served at /metrics; default
+	// the Prometheus default registry.
+	Registerer prometheus.Registerer
+	Gatherer   prometheus.Gatherer
+	// BodyLimit bounds request bodies; default 1 MiB.
+	BodyLimit int64
+	// RequestTimeout bounds the wait for a service; default 10s.
+	RequestTimeout time.Duration
+}
+
+func (c *Config) setDefaults() {
+	if c.TokenTTL <= 0 {
+		c.TokenTTL = time.Hour
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	if c.Registerer == nil {
+		c.Registerer = prometheus.DefaultRegisterer
+	}
+	if c.Gatherer == nil {
+		c.Gatherer = prometheus.DefaultGatherer
+	}
+	if c.BodyLimit <= 0 {
+		c.BodyLimit = 1 << 20
+	}
+	if c.RequestTimeout <= 0 {
+		c.RequestTimeout = 10 * time.Second
+	}
+}
+
+// Validate reports every missing or unsafe setting.
+func (c *Config) Validate() error {
+	var errs []error
+	if c.Conn == nil {
+		errs = append(errs, errors.New("gateway: Conn is required"))
+	}
+	if len(c.SigningKey) < 32 {
+		errs = append(errs, errors.New("gateway: SigningKey must be at least 32 bytes"))
+	}
+	return errors.Join(errs...)
+}
+
+// Server is the REST gateway.
+type Server struct {
+	cfg       Config
+	echo      *echo.Echo
+	http      *http.Server
+	validator *validator
+	limiter   *loginLimiter
+	metrics   httpMetrics
+}
+
+// New builds the gateway and its routes.
+func New(cfg Config) (*Server, error) {
+	cfg.setDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	v, err := newValidator()
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{
+		cfg: cfg, validator: v, limiter: newLoginLimiter(10, time.Minute),
+		metrics: newHTTPMetrics(cfg.Registerer),
+	}
+	e := echo.New()
+	e.Logger = cfg.Logger
+	e.HTTPErrorHandler = errorHandler(cfg.Logger)
+	s.echo = e
+	s.routes()
+	s.http = &http.Server{
+		Handler:           e,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+	}
+	return s, nil
+}
+
+// Handler is the gateway as an http.Handler (for tests and embedding).
+func (s *Server) Handler() http.Handler { return s.echo }
+
+// Serve answers requests on ln until Shutdown.
+func (s *Server) Serve(ln net.Listener) error {
+	err := s.http.Serve(ln)
+	if errors.Is(err, http.ErrServerClosed) {
+		return nil
+	}
+	return err
+}
+
+// Shutdown stops accepting connections and waits for requests in flight.
+func (s *Server) Shutdown(ctx context.Context) error { return s.http.Shutdown(ctx) }

@@ -1,0 +1,276 @@
+// Command helpdesk runs Helpdesk.
+//
+//	helpdesk up                      the whole system in one process (embedded NATS)
+//	helpdesk serve <service>         one service against a NATS server
+//	helpdesk gateway                 the REST gateway against a NATS server
+//	helpdesk projections rebuild <name>   rebuild a read model from its events
+//	helpdesk projections status      show every projection's position and lag
+//	helpdesk version                 print the version
+//
+// Every flag can also be set by the environment variable named in its help.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"helpdesk/infra/launcher"
+	"helpdesk/infra/natsembed"
+	"helpdesk/infra/sqlstore"
+	"helpdesk/infra/telemetry"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+func main() {
+	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			os.Exit(0)
+		}
+		fmt.Fprintln(os.Stderr, "helpdesk:", err)
+		os.Exit(1)
+	}
+}
+
+const usage = `usage: helpdesk <command> [flags]
+
+commands:
+  up                          run the whole system in one process (embedded NATS)
+  serve <service>             run one service (%s) against --nats-url
+  gateway                     run the REST gateway against --nats-url
+  projections status          show projection positions
+  projections rebuild <name>  rebuild a projection from its events
+  version                     print the version
+
+Run 'helpdesk <command> -h' for the flags of a command.
+`
+
+func run(args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprintf(stderr, usage, strings.Join(launcher.Services, ", "))
+		return errors.New("no command given")
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	switch args[0] {
+	case "up":
+		return up(ctx, args[1:], stdout, stderr)
+	case "serve":
+		return serve(ctx, args[1:], stdout, stderr)
+	case "gateway":
+		return serveGateway(ctx, args[1:], stdout, stderr)
+	case "projections":
+		return projections(ctx, args[1:], stdout, stderr)
+	case "version":
+		fmt.Fprintln(stdout, "helpdesk", version)
+		return nil
+	case "-h", "--help", "help":
+		fmt.Fprintf(stdout, usage, strings.Join(launcher.Services, ", "))
+		return nil
+	}
+	fmt.Fprintf(stderr, usage, strings.Join(launcher.Services, ", "))
+	return fmt.Errorf("unknown command %q", args[0])
+}
+
+// env returns the environment variable or def.
+func env(name, def string) string {
+	if v, ok := os.LookupEnv(name); ok && v != "" {
+		return v
+	}
+	return def
+}
+
+// common flags shared by the commands.
+type common struct {
+	logLevel string
+	dbDriver string
+	dbDSN    string
+}
+
+func (c *common) register(fs *flag.FlagSet, withDB bool) {
+	fs.StringVar(&c.logLevel, "log-level", env("HELPDESK_LOG_LEVEL", "info"), "log level: debug, info, warn, error (HELPDESK_LOG_LEVEL)")
+	if withDB {
+		fs.StringVar(&c.dbDriver, "db-driver", env("HELPDESK_DB_DRIVER", ""), "read-model database: sqlite or postgres; default sqlite under the data dir (HELPDESK_DB_DRIVER)")
+		fs.StringVar(&c.dbDSN, "db-dsn", env("HELPDESK_DB_DSN", ""), "read-model database: SQLite file path or PostgreSQL URL (HELPDESK_DB_DSN)")
+	}
+}
+
+func (c *common) logger(stderr io.Writer) (*slog.Logger, error) {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(c.logLevel)); err != nil {
+		return nil, fmt.Errorf("--log-level: %w", err)
+	}
+	l := telemetry.NewLogger(stderr, level)
+	slog.SetDefault(l)
+	return l, nil
+}
+
+func (c *common) db(defaultPath string) sqlstore.Config {
+	if c.dbDriver == "" && c.dbDSN == "" {
+		return sqlstore.Config{Driver: "sqlite", DSN: defaultPath}
+	}
+	driver := c.dbDriver
+	if driver == "" {
+		driver = "sqlite"
+	}
+	return sqlstore.Config{Driver: driver, DSN: c.dbDSN}
+}
+
+func parse(fs *flag.FlagSet, args []string) error {
+	fs.SetOutput(os.Stderr)
+	return fs.Parse(args)
+}
+
+func up(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("up", flag.ContinueOnError)
+	var c common
+	c.register(fs, true)
+	dataDir := fs.String("data-dir", env("HELPDESK_DATA_DIR", "./data"), "where the event streams and read models are kept (HELPDESK_DATA_DIR)")
+	listen := fs.String("listen", env("HELPDESK_LISTEN", "127.0.0.1:8080"), "REST gateway address (HELPDESK_LISTEN)")
+	natsListen := fs.String("nats-listen", env("HELPDESK_NATS_LISTEN", natsembed.DefaultListen), "embedded NATS client address, for integrations and the CLI (HELPDESK_NATS_LISTEN)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	log, err := c.logger(stderr)
+	if err != nil {
+		return err
+	}
+	shutdownTracing, err := telemetry.SetupTracing(ctx, "helpdesk")
+	if err != nil {
+		return err
+	}
+	defer shutdownTracing(context.Background())
+
+	sys, err := launcher.Up(ctx, launcher.UpConfig{
+		DataDir: *dataDir, Listen: *listen, NATSListen: *natsListen,
+		AdminPassword: os.Getenv("HELPDESK_ADMIN_PASSWORD"), JWTSecret: os.Getenv("HELPDESK_JWT_SECRET"),
+		DB: c.db(*dataDir + "/readmodels.db"), Logger: log,
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "Helpdesk is running.\n  REST gateway:  %s  (OpenAPI: %s/openapi.yaml)\n  NATS:          %s\n  Data:          %s\n",
+		sys.URL, sys.URL, sys.NATSURL, *dataDir)
+	if sys.AdminPassword != "" {
+		fmt.Fprintf(stdout, "  First start: account 'admin' created with password: %s\n", sys.AdminPassword)
+	}
+	fmt.Fprintln(stdout, "Press Ctrl-C to stop.")
+	<-ctx.Done()
+	fmt.Fprintln(stdout, "Stopping: draining requests and event consumers...")
+	stopCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := sys.Stop(stopCtx); err != nil {
+		return fmt.Errorf("stop: %w", err)
+	}
+	fmt.Fprintln(stdout, "Stopped.")
+	return nil
+}
+
+func natsFlag(fs *flag.FlagSet) *string {
+	return fs.String("nats-url", env("HELPDESK_NATS_URL", "nats://"+natsembed.DefaultListen), "NATS server URL (HELPDESK_NATS_URL)")
+}
+
+func connect(url, name string) (*nats.Conn, error) {
+	nc, err := nats.Connect(url, nats.Name(name), nats.MaxReconnects(-1), nats.RetryOnFailedConnect(false))
+	if err != nil {
+		return nil, fmt.Errorf("connect to %s: %w", url, err)
+	}
+	return nc, nil
+}
+
+// runParts runs parts of Helpdesk against an external NATS server until
+// interrupted.
+func runParts(ctx context.Context, nc *nats.Conn, cfg launcher.PartsConfig, what string, stdout io.Writer) error {
+	defer shutdownTracingFor(ctx)()
+	parts, err := launcher.StartParts(ctx, cfg)
+	if err != nil {
+		nc.Close()
+		return err
+	}
+	fmt.Fprintf(stdout, "helpdesk %s is running on %s", what, nc.ConnectedUrlRedacted())
+	if parts.URL != "" {
+		fmt.Fprintf(stdout, ", REST gateway at %s", parts.URL)
+	}
+	fmt.Fprintln(stdout, "; Ctrl-C to stop.")
+	<-ctx.Done()
+	stopCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	return parts.Stop(stopCtx)
+}
+
+func shutdownTracingFor(ctx context.Context) func() {
+	shutdown, err := telemetry.SetupTracing(ctx, "helpdesk")
+	if err != nil {
+		slog.Warn("tracing disabled", "error", err)
+		return func() {}
+	}
+	return func() { _ = shutdown(context.Background()) }
+}
+
+func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
+		return fmt.Errorf("serve: name a service: %s", strings.Join(launcher.Services, ", "))
+	}
+	name := args[0]
+	fs := flag.NewFlagSet("serve "+name, flag.ContinueOnError)
+	var c common
+	c.register(fs, true)
+	natsURL := natsFlag(fs)
+	dataDir := fs.String("data-dir", env("HELPDESK_DATA_DIR", "./data"), "where the SQLite read models are kept (HELPDESK_DATA_DIR)")
+	admin := fs.Bool("ensure-admin", false, "identity only: create the account 'admin' (HELPDESK_ADMIN_PASSWORD or generated) if missing")
+	if err := parse(fs, args[1:]); err != nil {
+		return err
+	}
+	log, err := c.logger(stderr)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(*dataDir, 0o750); err != nil {
+		return fmt.Errorf("data dir: %w", err)
+	}
+	nc, err := connect(*natsURL, "helpdesk-"+name)
+	if err != nil {
+		return err
+	}
+	cfg := launcher.PartsConfig{
+		Conn: nc, Services: []string{name}, DB: c.db(*dataDir + "/" + name + ".db"),
+		EnsureAdmin: *admin, AdminPassword: os.Getenv("HELPDESK_ADMIN_PASSWORD"), Logger: log, Registry: launcher.NewRegistry(),
+	}
+	return runParts(ctx, nc, cfg, "service "+name, stdout)
+}
+
+func serveGateway(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("gateway", flag.ContinueOnError)
+	var c common
+	c.register(fs, false)
+	natsURL := natsFlag(fs)
+	listen := fs.String("listen", env("HELPDESK_LISTEN", "127.0.0.1:8080"), "REST gateway address (HELPDESK_LISTEN)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	log, err := c.logger(stderr)
+	if err != nil {
+		return err
+	}
+	nc, err := connect(*natsURL, "helpdesk-gateway")
+	if err != nil {
+		return err
+	}
+	cfg := launcher.PartsConfig{
+		Conn: nc, Gateway: true, Listen: *listen, JWTSecret: os.Getenv("HELPDESK_JWT_SECRET"),
+		Logger: log, Registry: launcher.NewRegistry(),
+	}
+	return runParts(ctx, nc, cfg, "gateway", stdout)
+}

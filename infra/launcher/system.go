@@ -1,0 +1,290 @@
+// Package launcher assembles Helpdesk processes: the all-in-one system of
+// `helpdesk up` (embedded NATS, every service, projections, gateway) and the
+// single parts of `helpdesk serve <service>` and `helpdesk gateway`.
+package launcher
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"helpdesk/contracts/subjects"
+	"helpdesk/gateway"
+	"helpdesk/infra/calendar"
+	"helpdesk/infra/eventstore"
+	"helpdesk/infra/natsembed"
+	"helpdesk/infra/sqlstore"
+	identity "helpdesk/services/identity/service"
+	ticket "helpdesk/services/ticket/service"
+)
+
+// Services lists the services `helpdesk serve` can run, in start order.
+var Services = []string{subjects.ServiceIdentity, subjects.ServiceTicket}
+
+// UpConfig configures the all-in-one system.
+type UpConfig struct {
+	// DataDir holds the embedded NATS store and the SQLite read models.
+	DataDir string
+	// Listen is the gateway's HTTP address.
+	Listen string
+	// NATSListen is the embedded NATS server's client address.
+	NATSListen string
+	// AdminPassword is used for the account "admin" when it is created on the
+	// first start; empty means generate one.
+	AdminPassword string
+	// JWTSecret overrides the token signing key kept in NATS.
+	JWTSecret string
+	// DB overrides the read-model database (default SQLite under DataDir).
+	DB sqlstore.Config
+	// DeadlineInterval is how often SLA and auto-close deadlines are checked.
+	DeadlineInterval time.Duration
+	// Clock overrides time for the services (tests); default time.Now.
+	Clock  func() time.Time
+	Logger *slog.Logger
+}
+
+func (c *UpConfig) setDefaults() {
+	if c.DataDir == "" {
+		c.DataDir = "data"
+	}
+	if c.Listen == "" {
+		c.Listen = "127.0.0.1:8080"
+	}
+	if c.NATSListen == "" {
+		c.NATSListen = natsembed.DefaultListen
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	if c.DB.Driver == "" {
+		c.DB = sqlstore.Config{Driver: "sqlite", DSN: filepath.Join(c.DataDir, "readmodels.db")}
+	}
+}
+
+// System is a running all-in-one Helpdesk.
+type System struct {
+	// URL is the gateway's base URL, e.g. http://127.0.0.1:8080.
+	URL string
+	// NATSURL is the embedded NATS server's client URL.
+	NATSURL string
+	// AdminPassword is the generated or given password of "admin" when this
+	// start created the account, else "".
+	AdminPassword string
+	// Registry holds the process's metrics.
+	Registry *prometheus.Registry
+	// Ticket is the running ticket service (tests reach its projection).
+	Ticket *ticket.Service
+
+	nats   *natsembed.Server
+	parts  *Parts
+	closed bool
+}
+
+// Up starts the whole system and returns when the gateway accepts requests.
+func Up(ctx context.Context, cfg UpConfig) (*System, error) {
+	cfg.setDefaults()
+	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
+		return nil, fmt.Errorf("data dir: %w", err)
+	}
+	srv, err := natsembed.Start(natsembed.Config{DataDir: filepath.Join(cfg.DataDir, "nats"), Listen: cfg.NATSListen, ServerName: "helpdesk"})
+	if err != nil {
+		return nil, err
+	}
+	nc, err := srv.Connect(nats.Name("helpdesk-up"))
+	if err != nil {
+		srv.Shutdown()
+		return nil, fmt.Errorf("connect to embedded nats: %w", err)
+	}
+	reg := NewRegistry()
+	parts, err := StartParts(ctx, PartsConfig{
+		Conn: nc, Services: Services, Gateway: true, Listen: cfg.Listen, DB: cfg.DB,
+		JWTSecret: cfg.JWTSecret, AdminPassword: cfg.AdminPassword, EnsureAdmin: true,
+		DeadlineInterval: cfg.DeadlineInterval, Clock: cfg.Clock, Logger: cfg.Logger, Registry: reg,
+	})
+	if err != nil {
+		nc.Close()
+		srv.Shutdown()
+		return nil, err
+	}
+	return &System{
+		URL: parts.URL, NATSURL: srv.ClientURL(), AdminPassword: parts.AdminPassword,
+		Registry: reg, Ticket: parts.Ticket, nats: srv, parts: parts,
+	}, nil
+}
+
+// Stop drains and stops everything: the gateway stops taking requests, the
+// services finish what they are doing, then NATS shuts down.
+func (s *System) Stop(ctx context.Context) error {
+	if s.closed {
+		return nil
+	}
+	s.closed = true
+	err := s.parts.Stop(ctx)
+	s.nats.Shutdown()
+	return err
+}
+
+// NewRegistry returns a metrics registry with the Go runtime and process
+// collectors.
+func NewRegistry() *prometheus.Registry {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return reg
+}
+
+// PartsConfig says which parts of Helpdesk to run on a NATS connection.
+type PartsConfig struct {
+	Conn *nats.Conn
+	// Services to run, from Services.
+	Services []string
+	// Gateway runs the REST gateway on Listen.
+	Gateway bool
+	Listen  string
+	DB      sqlstore.Config
+	// EnsureAdmin creates the account "admin" with AdminPassword (or a
+	// generated one) if it does not exist; needs the identity service.
+	EnsureAdmin      bool
+	AdminPassword    string
+	JWTSecret        string
+	DeadlineInterval time.Duration
+	Clock            func() time.Time
+	Logger           *slog.Logger
+	Registry         *prometheus.Registry
+}
+
+// Parts are running parts of Helpdesk.
+type Parts struct {
+	URL           string
+	AdminPassword string
+	Ticket        *ticket.Service
+
+	conn     *nats.Conn
+	identity *identity.Service
+	db       *sqlstore.DB
+	gateway  *gateway.Server
+	served   chan error
+}
+
+// StartParts starts the configured services and gateway on cfg.Conn.
+func StartParts(ctx context.Context, cfg PartsConfig) (_ *Parts, err error) {
+	p := &Parts{conn: cfg.Conn}
+	defer func() {
+		if err != nil {
+			_ = p.Stop(context.Background())
+		}
+	}()
+	js, err := jetstream.New(cfg.Conn)
+	if err != nil {
+		return nil, fmt.Errorf("jetstream: %w", err)
+	}
+	var store eventstore.Store
+	if len(cfg.Services) > 0 {
+		if store, err = eventstore.NewJetStream(ctx, js, cfg.Services...); err != nil {
+			return nil, fmt.Errorf("event store: %w", err)
+		}
+	}
+	for _, name := range cfg.Services {
+		switch name {
+		case subjects.ServiceIdentity:
+			p.identity, err = identity.Start(identity.Config{Conn: cfg.Conn, Store: store, Logger: cfg.Logger, Registerer: cfg.Registry})
+		case subjects.ServiceTicket:
+			if p.db, err = sqlstore.Open(ctx, cfg.DB); err != nil {
+				return nil, fmt.Errorf("read-model database: %w", err)
+			}
+			p.Ticket, err = ticket.Start(ctx, ticket.Config{
+				Conn: cfg.Conn, Store: store, DB: p.db, Calendar: calendar.NewChina(),
+				Logger: cfg.Logger, Registerer: cfg.Registry, Clock: cfg.Clock, DeadlineInterval: cfg.DeadlineInterval,
+			})
+		default:
+			err = fmt.Errorf("unknown service %q (have %v)", name, Services)
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	if cfg.EnsureAdmin && p.identity != nil {
+		if p.AdminPassword, err = p.identity.EnsureAdmin(ctx, cfg.AdminPassword); err != nil {
+			return nil, err
+		}
+	}
+	if cfg.Gateway {
+		if err := p.startGateway(ctx, js, cfg); err != nil {
+			return nil, err
+		}
+	}
+	return p, nil
+}
+
+func (p *Parts) startGateway(ctx context.Context, js jetstream.JetStream, cfg PartsConfig) error {
+	key := []byte(cfg.JWTSecret)
+	if len(key) == 0 {
+		var err error
+		if key, err = gateway.SigningKey(ctx, js); err != nil {
+			return fmt.Errorf("token signing key: %w", err)
+		}
+	}
+	gw, err := gateway.New(gateway.Config{
+		Conn: cfg.Conn, SigningKey: key, Logger: cfg.Logger, Registerer: cfg.Registry, Gatherer: cfg.Registry,
+	})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("gateway listen on %s: %w", cfg.Listen, err)
+	}
+	p.gateway, p.URL, p.served = gw, "http://"+ln.Addr().String(), make(chan error, 1)
+	go func() { p.served <- gw.Serve(ln) }()
+	return nil
+}
+
+// Stop stops the gateway first, then the services, then drains the
+// connection, and closes the database.
+func (p *Parts) Stop(ctx context.Context) error {
+	var errs []error
+	if p.gateway != nil {
+		errs = append(errs, p.gateway.Shutdown(ctx))
+		p.gateway = nil
+	}
+	if p.Ticket != nil {
+		errs = append(errs, p.Ticket.Stop())
+		p.Ticket = nil
+	}
+	if p.identity != nil {
+		errs = append(errs, p.identity.Stop())
+		p.identity = nil
+	}
+	if p.conn != nil && !p.conn.IsClosed() {
+		errs = append(errs, drain(p.conn))
+	}
+	if p.db != nil {
+		errs = append(errs, p.db.Close())
+		p.db = nil
+	}
+	return errors.Join(errs...)
+}
+
+// drain flushes the connection's pending work and closes it.
+func drain(nc *nats.Conn) error {
+	closed := make(chan struct{})
+	nc.SetClosedHandler(func(*nats.Conn) { close(closed) })
+	if err := nc.Drain(); err != nil {
+		return fmt.Errorf("drain nats: %w", err)
+	}
+	select {
+	case <-closed:
+	case <-time.After(10 * time.Second):
+		nc.Close()
+	}
+	return nil
+}

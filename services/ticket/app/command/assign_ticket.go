@@ -1,0 +1,52 @@
+package command
+
+import (
+	"context"
+	"time"
+
+	"helpdesk/contracts/events"
+	"helpdesk/contracts/identityapi"
+	"helpdesk/contracts/problem"
+	"helpdesk/contracts/ticketapi"
+	"helpdesk/services/ticket/domain/ticket"
+)
+
+// UserDirectory looks up accounts; assignees must exist and be staff.
+type UserDirectory interface {
+	// Role returns the role of the user, or a problem.CodeNotFound error.
+	Role(ctx context.Context, userID string) (string, error)
+}
+
+// AssignTicketHandler assigns tickets to staff.
+type AssignTicketHandler struct {
+	d     Deps
+	users UserDirectory
+}
+
+// NewAssignTicketHandler returns the handler.
+func NewAssignTicketHandler(d Deps, users UserDirectory) AssignTicketHandler {
+	d.mustBeComplete("NewAssignTicketHandler")
+	if users == nil {
+		panic("NewAssignTicketHandler: nil UserDirectory")
+	}
+	return AssignTicketHandler{d: d, users: users}
+}
+
+// Handle assigns the ticket to cmd.Assignee, who must be an agent or admin.
+func (h AssignTicketHandler) Handle(ctx context.Context, cmd ticketapi.AssignTicket) (ticketapi.Ticket, error) {
+	if identityapi.IsStaff(actorOf(ctx).Role) {
+		role, err := h.users.Role(ctx, cmd.Assignee)
+		if problem.CodeOf(err) == problem.CodeNotFound {
+			return ticketapi.Ticket{}, problem.Validation(problem.FieldError{Field: "assignee", Message: "no such user"})
+		}
+		if err != nil {
+			return ticketapi.Ticket{}, err
+		}
+		if !identityapi.IsStaff(role) {
+			return ticketapi.Ticket{}, problem.Validation(problem.FieldError{Field: "assignee", Message: "must be an agent or admin"})
+		}
+	}
+	return h.d.change(ctx, cmd.Target, func(t *ticket.Ticket, actor ticket.Actor, now time.Time) ([]events.Payload, error) {
+		return t.Assign(actor, cmd.Assignee, now)
+	})
+}

@@ -1,0 +1,59 @@
+// Package command holds the ticket service's command handlers, one use case
+// per file, and the small machinery they share.
+package command
+
+import (
+	"context"
+	"time"
+
+	"helpdesk/contracts/events"
+	"helpdesk/contracts/problem"
+	"helpdesk/contracts/ticketapi"
+	"helpdesk/infra/aggregate"
+	"helpdesk/infra/rpc"
+	"helpdesk/services/ticket/domain/ticket"
+)
+
+// Repository stores tickets.
+type Repository = *aggregate.Repository[*ticket.Ticket]
+
+// Clock tells the time; tests pass a fake one.
+type Clock func() time.Time
+
+// Deps are what every ticket command handler needs.
+type Deps struct {
+	Repo     Repository
+	Clock    Clock
+	Policy   ticket.Policy
+	Calendar ticket.Calendar
+}
+
+func (d Deps) mustBeComplete(name string) {
+	if d.Repo == nil || d.Clock == nil || d.Calendar == nil {
+		panic(name + ": nil dependency")
+	}
+}
+
+// actorOf returns the domain actor of the request in ctx.
+func actorOf(ctx context.Context) ticket.Actor {
+	c := rpc.CallerFrom(ctx)
+	return ticket.Actor{ID: c.ID, Role: c.Role}
+}
+
+// change runs a domain method on the target ticket and returns the ticket as
+// the acting user may see it.
+func (d Deps) change(ctx context.Context, target ticketapi.Target, do func(t *ticket.Ticket, actor ticket.Actor, now time.Time) ([]events.Payload, error)) (ticketapi.Ticket, error) {
+	actor := actorOf(ctx)
+	t, err := d.Repo.Update(ctx, target.TicketID, target.ExpectedVersion, func(t *ticket.Ticket) ([]events.Payload, error) {
+		if !t.CanView(actor) {
+			return nil, errNotFound(target.TicketID)
+		}
+		return do(t, actor, d.Clock())
+	})
+	if err != nil {
+		return ticketapi.Ticket{}, err
+	}
+	return t.View(actor), nil
+}
+
+func errNotFound(id string) error { return problem.NotFound("ticket", id) }

@@ -1,0 +1,56 @@
+package query
+
+import (
+	"context"
+	"encoding/json"
+
+	"helpdesk/contracts/identityapi"
+	"helpdesk/contracts/problem"
+	"helpdesk/contracts/ticketapi"
+	"helpdesk/infra/aggregate"
+	"helpdesk/services/ticket/domain/ticket"
+)
+
+// HistoryHandler returns a ticket's event history.
+type HistoryHandler struct {
+	repo *aggregate.Repository[*ticket.Ticket]
+}
+
+// NewHistoryHandler returns the handler.
+func NewHistoryHandler(repo *aggregate.Repository[*ticket.Ticket]) HistoryHandler {
+	if repo == nil {
+		panic("NewHistoryHandler: nil repository")
+	}
+	return HistoryHandler{repo: repo}
+}
+
+// Handle returns every event of the ticket in order. Customers see their own
+// tickets only, and never internal notes.
+func (h HistoryHandler) Handle(ctx context.Context, q ticketapi.GetEvents) (ticketapi.History, error) {
+	actor := actorOf(ctx)
+	t, evs, err := h.repo.Load(ctx, q.TicketID)
+	if err != nil {
+		return ticketapi.History{}, err
+	}
+	if !t.CanView(actor) {
+		return ticketapi.History{}, problem.NotFound("ticket", q.TicketID)
+	}
+	staff := identityapi.IsStaff(actor.Role) || actor.Role == "system"
+	out := ticketapi.History{TicketID: q.TicketID, Events: make([]ticketapi.Event, 0, len(evs))}
+	for _, e := range evs {
+		if e.Type == ticketapi.EventReplied && !staff {
+			var r ticketapi.Replied
+			if err := e.Decode(&r); err != nil {
+				return ticketapi.History{}, err
+			}
+			if r.Internal {
+				continue
+			}
+		}
+		out.Events = append(out.Events, ticketapi.Event{
+			ID: e.ID, Type: e.Type, Version: e.AggregateVersion, OccurredAt: e.OccurredAt,
+			Actor: e.Actor, Data: json.RawMessage(e.Data),
+		})
+	}
+	return out, nil
+}
