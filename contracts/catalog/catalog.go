@@ -1,0 +1,25 @@
+// Package catalog lists every event payload type of every service: the
+// registry that JSON Schemas, documentation and consumers are checked
+// against.
+package catalog
+
+import (
+	"helpdesk/contracts/events"
+	"helpdesk/contracts/identityapi"
+	"helpdesk/contracts/ticketapi"
+)
+
+// Payloads returns one zero value of every event payload type.
+func Payloads() []events.Payload {
+	return []events.Payload{
+		ticketapi.Opened{},
+		ticketapi.Assigned{},
+		ticketapi.WorkStarted{},
+		ticketapi.Replied{},
+		ticketapi.Resolved{},
+		ticketapi.Closed{},
+		ticketapi.Reopened{},
+		ticketapi.SLABreached{},
+		identityapi.UserRegistered{},
+	}
+}
