@@ -1,0 +1,492 @@
+// Command loadgen measures Helpdesk on this machine, in one run: the raw
+// JetStream append rate (the baseline), ticket creations per second through
+// the REST gateway of a freshly started all-in-one system, their latency, and
+// how long a new ticket takes to show up in the list read model. Every
+// target is on loopback; every phase is bounded in time.
+//
+//	go run ./tests/cmd/loadgen [-c 32] [-d 10s] [-phase all|raw|system] [-json out.json] [-cpuprofile cpu.prof]
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"runtime"
+	"runtime/pprof"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"helpdesk/contracts/events"
+	"helpdesk/contracts/subjects"
+	"helpdesk/contracts/ticketapi"
+	"helpdesk/infra/eventstore"
+	"helpdesk/infra/launcher"
+	"helpdesk/infra/natsembed"
+	"helpdesk/tests/load"
+)
+
+type config struct {
+	concurrency int
+	duration    time.Duration
+	warmup      time.Duration
+	phase       string
+	jsonOut     string
+	cpuProfile  string
+	keep        bool
+}
+
+// Result is everything one run measured.
+type Result struct {
+	Machine           string  `json:"machine"`
+	Concurrency       int     `json:"concurrency"`
+	DurationSeconds   float64 `json:"duration_seconds"`
+	RawAppendsPerSec  float64 `json:"raw_appends_per_sec"`
+	RawP50Ms          float64 `json:"raw_p50_ms"`
+	RawP99Ms          float64 `json:"raw_p99_ms"`
+	CreatesPerSec     float64 `json:"creates_per_sec"`
+	CreateP50Ms       float64 `json:"create_p50_ms"`
+	CreateP99Ms       float64 `json:"create_p99_ms"`
+	CreateMaxMs       float64 `json:"create_max_ms"`
+	CreateErrors      int64   `json:"create_errors"`
+	LagLoadedP50Ms    float64 `json:"visibility_lag_under_load_p50_ms"`
+	LagLoadedP99Ms    float64 `json:"visibility_lag_under_load_p99_ms"`
+	LagLoadedSamples  int     `json:"visibility_lag_under_load_samples"`
+	LagQuietP50Ms     float64 `json:"visibility_lag_quiet_p50_ms"`
+	LagQuietP99Ms     float64 `json:"visibility_lag_quiet_p99_ms"`
+	LagQuietSamples   int     `json:"visibility_lag_quiet_samples"`
+	RatioToRawPercent float64 `json:"ratio_to_raw_percent"`
+}
+
+func main() {
+	var cfg config
+	flag.IntVar(&cfg.concurrency, "c", 32, "concurrent clients (and concurrent raw appenders)")
+	flag.DurationVar(&cfg.duration, "d", 10*time.Second, "measured duration of each phase")
+	flag.DurationVar(&cfg.warmup, "warmup", time.Second, "unmeasured warm-up before each phase")
+	flag.StringVar(&cfg.phase, "phase", "all", "all, raw or system")
+	flag.StringVar(&cfg.jsonOut, "json", "", "also write the results as JSON to this file")
+	flag.StringVar(&cfg.cpuProfile, "cpuprofile", "", "write a CPU profile of the system phase to this file")
+	flag.BoolVar(&cfg.keep, "keep", false, "keep the temporary data directories")
+	flag.Parse()
+	if err := run(cfg); err != nil {
+		fmt.Fprintln(os.Stderr, "loadgen:", err)
+		os.Exit(1)
+	}
+}
+
+func run(cfg config) error {
+	res := Result{Machine: machine(), Concurrency: cfg.concurrency, DurationSeconds: cfg.duration.Seconds()}
+	fmt.Printf("Helpdesk load test — %s\nconcurrency %d, %s per phase after %s warm-up\n\n", res.Machine, cfg.concurrency, cfg.duration, cfg.warmup)
+	if cfg.phase == "all" || cfg.phase == "raw" {
+		if err := rawPhase(cfg, &res); err != nil {
+			return fmt.Errorf("raw phase: %w", err)
+		}
+	}
+	if cfg.phase == "all" || cfg.phase == "system" {
+		if err := systemPhase(cfg, &res); err != nil {
+			return fmt.Errorf("system phase: %w", err)
+		}
+	}
+	report(res)
+	if cfg.jsonOut != "" {
+		b, _ := json.MarshalIndent(res, "", "  ")
+		if err := os.WriteFile(cfg.jsonOut, append(b, '\n'), 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func machine() string {
+	model := "unknown CPU"
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for _, line := range strings.Split(string(b), "\n") {
+			if strings.HasPrefix(line, "model name") {
+				model = strings.TrimSpace(strings.SplitN(line, ":", 2)[1])
+				break
+			}
+		}
+	}
+	return fmt.Sprintf("%s, %d CPUs, GOMAXPROCS %d, %s", model, runtime.NumCPU(), runtime.GOMAXPROCS(0), runtime.Version())
+}
+
+func tempDir(cfg config, name string) (string, func(), error) {
+	dir, err := os.MkdirTemp("", "helpdesk-bench-"+name+"-")
+	if err != nil {
+		return "", nil, err
+	}
+	return dir, func() {
+		if !cfg.keep {
+			os.RemoveAll(dir)
+		}
+	}, nil
+}
+
+// measure runs work from the configured number of workers for the warm-up
+// (unrecorded) and the duration, printing progress every second.
+func measure(cfg config, phase string, work func(ctx context.Context, worker int, rec *load.Recorder) error) (*load.Recorder, float64, int64) {
+	warm, cancel := context.WithTimeout(context.Background(), cfg.warmup)
+	load.Run(warm, cfg.concurrency, func(ctx context.Context, w int) error { return work(ctx, w, &load.Recorder{}) })
+	cancel()
+
+	rec := &load.Recorder{}
+	var done atomic.Int64
+	ctx, cancel := context.WithTimeout(context.Background(), cfg.duration)
+	defer cancel()
+	stop := progress(phase, &done)
+	start := time.Now()
+	ok, failed := load.Run(ctx, cfg.concurrency, func(ctx context.Context, w int) error {
+		err := work(ctx, w, rec)
+		if err == nil {
+			done.Add(1)
+		}
+		return err
+	})
+	elapsed := time.Since(start)
+	stop()
+	return rec, float64(ok) / elapsed.Seconds(), failed
+}
+
+func progress(phase string, done *atomic.Int64) func() {
+	stop := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		t := time.NewTicker(time.Second)
+		defer t.Stop()
+		var last int64
+		for i := 1; ; i++ {
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+				n := done.Load()
+				fmt.Printf("  %-8s %3ds  %9d done  %8d/s\n", phase, i, n, n-last)
+				last = n
+			}
+		}
+	}()
+	return func() { close(stop); <-finished }
+}
+
+// payload is a realistic ticket.opened body (about 500 bytes, Chinese text).
+func payload() ticketapi.Opened {
+	return ticketapi.Opened{
+		Title:       "打印机无法连接网络，无法打印考试报名表",
+		Description: "办公室的网络打印机从昨天下午开始无法连接网络。已经尝试重启打印机和路由器，问题依旧。打印机型号 HP LaserJet M404，IP 地址 10.0.3.25。影响到整个部门的考试报名表打印，请尽快处理。",
+		Category:    "系统故障", Priority: "P2", Channel: "web", Requester: uuid.NewString(),
+		FirstResponseDue: time.Now().Add(4 * time.Hour).UTC(), ResolutionDue: time.Now().Add(24 * time.Hour).UTC(),
+	}
+}
+
+func rawPhase(cfg config, res *Result) error {
+	fmt.Println("Phase 1: raw JetStream appends (baseline), embedded NATS with file storage")
+	dir, cleanup, err := tempDir(cfg, "raw")
+	if err != nil {
+		return err
+	}
+	defer cleanup()
+	srv, err := natsembed.Start(natsembed.Config{DataDir: dir, Listen: "127.0.0.1:-1"})
+	if err != nil {
+		return err
+	}
+	defer srv.Shutdown()
+	nc, err := srv.Connect()
+	if err != nil {
+		return err
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return err
+	}
+	store, err := eventstore.NewJetStream(context.Background(), js, subjects.ServiceTicket)
+	if err != nil {
+		return err
+	}
+	p := payload()
+	rec, rate, failed := measure(cfg, "raw", func(ctx context.Context, _ int, rec *load.Recorder) error {
+		id := uuid.Must(uuid.NewV7()).String()
+		env, err := events.New(ticketapi.Source, subjects.AggregateTicket, id, p, time.Now(), events.Metadata{Actor: "bench"})
+		if err != nil {
+			return err
+		}
+		start := time.Now()
+		_, err = store.Append(ctx, subjects.Ticket(id), []events.Envelope{env}, eventstore.AppendOptions{})
+		if err == nil {
+			rec.Add(time.Since(start))
+		}
+		return err
+	})
+	if failed > 0 {
+		fmt.Printf("  %d appends failed\n", failed)
+	}
+	res.RawAppendsPerSec, res.RawP50Ms, res.RawP99Ms = rate, ms(rec.Percentile(50)), ms(rec.Percentile(99))
+	fmt.Printf("  => %.0f appends/s, p50 %.2f ms, p99 %.2f ms\n\n", rate, res.RawP50Ms, res.RawP99Ms)
+	return nil
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+// api is a small HTTP client of the gateway.
+type api struct {
+	base, token string
+	http        *http.Client
+}
+
+func (a *api) post(ctx context.Context, path string, body any) (int, []byte, error) {
+	b, _ := json.Marshal(body)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, a.base+path, bytes.NewReader(b))
+	if err != nil {
+		return 0, nil, err
+	}
+	return a.do(req)
+}
+
+func (a *api) get(ctx context.Context, path string) (int, []byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, a.base+path, nil)
+	if err != nil {
+		return 0, nil, err
+	}
+	return a.do(req)
+}
+
+func (a *api) do(req *http.Request) (int, []byte, error) {
+	req.Header.Set("Content-Type", "application/json")
+	if a.token != "" {
+		req.Header.Set("Authorization", "Bearer "+a.token)
+	}
+	resp, err := a.http.Do(req)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return resp.StatusCode, b, err
+}
+
+func (a *api) login(user, password string) (*api, error) {
+	status, body, err := a.post(context.Background(), "/api/v1/auth/login", map[string]string{"username": user, "password": password})
+	if err != nil || status != http.StatusOK {
+		return nil, fmt.Errorf("login %s: %d %s %v", user, status, body, err)
+	}
+	var tok struct {
+		AccessToken string `json:"access_token"`
+	}
+	if err := json.Unmarshal(body, &tok); err != nil {
+		return nil, err
+	}
+	return &api{base: a.base, token: tok.AccessToken, http: a.http}, nil
+}
+
+func (a *api) createUser(name, role string) (string, error) {
+	status, body, err := a.post(context.Background(), "/api/v1/users", map[string]string{
+		"username": name, "password": benchPassword, "role": role, "display_name": "压测用户 " + name,
+	})
+	if err != nil || status != http.StatusCreated {
+		return "", fmt.Errorf("create %s: %d %s %v", name, status, body, err)
+	}
+	var u struct {
+		ID string `json:"id"`
+	}
+	return u.ID, json.Unmarshal(body, &u)
+}
+
+const (
+	adminPassword = "Bench-R00t-Pass!"
+	benchPassword = "Bench-Us3r-Pass!"
+)
+
+func systemPhase(cfg config, res *Result) error {
+	fmt.Println("Phase 2: the whole system (helpdesk up) — ticket creations through the REST gateway")
+	dir, cleanup, err := tempDir(cfg, "system")
+	if err != nil {
+		return err
+	}
+	defer cleanup()
+	logger := slog.New(slog.NewJSONHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	sys, err := launcher.Up(context.Background(), launcher.UpConfig{
+		DataDir: dir, Listen: "127.0.0.1:0", NATSListen: "127.0.0.1:-1", AdminPassword: adminPassword, Logger: logger,
+	})
+	if err != nil {
+		return err
+	}
+	defer sys.Stop(context.Background())
+
+	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
+		MaxIdleConns: 4 * cfg.concurrency, MaxIdleConnsPerHost: 4 * cfg.concurrency, IdleConnTimeout: time.Minute,
+	}}
+	anon := &api{base: sys.URL, http: client}
+	admin, err := anon.login("admin", adminPassword)
+	if err != nil {
+		return err
+	}
+	if _, err := admin.createUser("bench-customer", "customer"); err != nil {
+		return err
+	}
+	probeID, err := admin.createUser("bench-probe", "customer")
+	if err != nil {
+		return err
+	}
+	customer, err := anon.login("bench-customer", benchPassword)
+	if err != nil {
+		return err
+	}
+	probe, err := anon.login("bench-probe", benchPassword)
+	if err != nil {
+		return err
+	}
+
+	if cfg.cpuProfile != "" {
+		f, err := os.Create(cfg.cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
+
+	// Visibility probes run beside the load: one probe ticket at a time from
+	// a customer of its own, polled in the list until it appears.
+	lagCtx, stopLag := context.WithCancel(context.Background())
+	loaded := &load.Recorder{}
+	lagDone := make(chan error, 1)
+	go func() { lagDone <- probeVisibility(lagCtx, probe, probeID, loaded, 10*time.Millisecond) }()
+
+	body := map[string]any{
+		"title": "打印机无法连接网络，无法打印考试报名表", "priority": "P2", "channel": "web", "category": "系统故障",
+		"description": "办公室的网络打印机从昨天下午开始无法连接网络。已经尝试重启打印机和路由器，问题依旧。影响到整个部门的考试报名表打印，请尽快处理。",
+	}
+	var errs atomic.Int64
+	var firstErrs atomic.Int32
+	rec, rate, _ := measure(cfg, "create", func(ctx context.Context, _ int, rec *load.Recorder) error {
+		start := time.Now()
+		status, b, err := customer.post(ctx, "/api/v1/tickets", body)
+		if err == nil && status == http.StatusCreated {
+			rec.Add(time.Since(start))
+			return nil
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		errs.Add(1)
+		if firstErrs.Add(1) <= 3 {
+			fmt.Printf("  error: %d %s %v\n", status, truncate(b), err)
+		}
+		return fmt.Errorf("status %d", status)
+	})
+	stopLag()
+	if err := <-lagDone; err != nil {
+		return err
+	}
+	res.CreatesPerSec, res.CreateErrors = rate, errs.Load()
+	res.CreateP50Ms, res.CreateP99Ms, res.CreateMaxMs = ms(rec.Percentile(50)), ms(rec.Percentile(99)), ms(rec.Percentile(100))
+	res.LagLoadedP50Ms, res.LagLoadedP99Ms, res.LagLoadedSamples = ms(loaded.Percentile(50)), ms(loaded.Percentile(99)), loaded.Count()
+	fmt.Printf("  => %.0f creations/s, p50 %.2f ms, p99 %.2f ms; visibility lag under load p50 %.1f ms p99 %.1f ms (%d probes)\n\n",
+		rate, res.CreateP50Ms, res.CreateP99Ms, res.LagLoadedP50Ms, res.LagLoadedP99Ms, res.LagLoadedSamples)
+
+	fmt.Println("Phase 3: visibility lag on a quiet system (one probe ticket at a time)")
+	quiet := &load.Recorder{}
+	ctx, cancel := context.WithTimeout(context.Background(), min(cfg.duration, 5*time.Second))
+	defer cancel()
+	if err := probeVisibility(ctx, probe, probeID, quiet, 0); err != nil {
+		return err
+	}
+	res.LagQuietP50Ms, res.LagQuietP99Ms, res.LagQuietSamples = ms(quiet.Percentile(50)), ms(quiet.Percentile(99)), quiet.Count()
+	fmt.Printf("  => p50 %.1f ms, p99 %.1f ms (%d probes)\n\n", res.LagQuietP50Ms, res.LagQuietP99Ms, res.LagQuietSamples)
+	return nil
+}
+
+// probeVisibility creates one ticket at a time and polls the list (newest
+// first, filtered to the probe customer) every millisecond until the ticket
+// is in it; the time from the 201 to the first list that shows it is the
+// visibility lag.
+func probeVisibility(ctx context.Context, probe *api, probeID string, rec *load.Recorder, pause time.Duration) error {
+	for ctx.Err() == nil {
+		status, b, err := probe.post(ctx, "/api/v1/tickets", map[string]any{"title": "可见性探针"})
+		if ctx.Err() != nil {
+			return nil
+		}
+		if err != nil || status != http.StatusCreated {
+			return fmt.Errorf("probe create: %d %s %v", status, truncate(b), err)
+		}
+		created := time.Now()
+		var t struct {
+			ID string `json:"id"`
+		}
+		if err := json.Unmarshal(b, &t); err != nil {
+			return err
+		}
+		for {
+			status, b, err := probe.get(ctx, "/api/v1/tickets?limit=1&requester="+probeID)
+			if ctx.Err() != nil {
+				return nil
+			}
+			if err != nil || status != http.StatusOK {
+				return fmt.Errorf("probe list: %d %s %v", status, truncate(b), err)
+			}
+			if bytes.Contains(b, []byte(t.ID)) {
+				rec.Add(time.Since(created))
+				break
+			}
+			if time.Since(created) > 30*time.Second {
+				return errors.New("probe ticket not visible after 30s")
+			}
+			time.Sleep(time.Millisecond)
+		}
+		if pause > 0 {
+			time.Sleep(pause)
+		}
+	}
+	return nil
+}
+
+func truncate(b []byte) string {
+	if len(b) > 300 {
+		return string(b[:300]) + "..."
+	}
+	return string(b)
+}
+
+func report(r Result) {
+	fmt.Println("Summary")
+	fmt.Printf("  %-44s %12s\n", "measure", "value")
+	row := func(name, format string, v ...any) { fmt.Printf("  %-44s %12s\n", name, fmt.Sprintf(format, v...)) }
+	if r.RawAppendsPerSec > 0 {
+		row("raw JetStream appends/s (baseline)", "%.0f", r.RawAppendsPerSec)
+		row("raw append latency p50 / p99 (ms)", "%.2f / %.2f", r.RawP50Ms, r.RawP99Ms)
+	}
+	if r.CreatesPerSec > 0 {
+		row("gateway ticket creations/s", "%.0f", r.CreatesPerSec)
+		row("creation latency p50 / p99 / max (ms)", "%.1f / %.1f / %.1f", r.CreateP50Ms, r.CreateP99Ms, r.CreateMaxMs)
+		row("creation errors", "%d", r.CreateErrors)
+		row("visibility lag under load p50 / p99 (ms)", "%.1f / %.1f", r.LagLoadedP50Ms, r.LagLoadedP99Ms)
+		row("visibility lag quiet p50 / p99 (ms)", "%.1f / %.1f", r.LagQuietP50Ms, r.LagQuietP99Ms)
+	}
+	if r.RawAppendsPerSec > 0 && r.CreatesPerSec > 0 {
+		ratio := 100 * r.CreatesPerSec / r.RawAppendsPerSec
+		row("gateway ÷ raw", "%.1f%%", ratio)
+		fmt.Println()
+		verdict := func(ok bool) string {
+			if ok {
+				return "PASS"
+			}
+			return "FAIL"
+		}
+		fmt.Printf("  goal: gateway throughput >= 15%% of raw appends: %s (%.1f%%)\n", verdict(ratio >= 15), ratio)
+		fmt.Printf("  goal: p99 visibility lag < 100 ms under load:   %s (%.1f ms)\n", verdict(r.LagLoadedP99Ms < 100), r.LagLoadedP99Ms)
+	}
+}
