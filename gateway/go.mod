@@ -21,6 +21,8 @@ require (
 	go.opentelemetry.io/otel/log v1.47.0 // indirect
 	go.opentelemetry.io/otel/metric v1.47.0 // indirect
 	go.opentelemetry.io/otel/trace v1.47.0 // indirect
+	helpdesk/services/identity v0.0.0
+	helpdesk/services/ticket v0.0.0
 )
 
 replace helpdesk/contracts => ../contracts

@@ -94,8 +94,10 @@ func expectedVersion(c *echo.Context) (uint64, error) {
 	if h == "" || h == "*" {
 		return 0, nil
 	}
-	v, err := strconv.ParseUint(strings.TrimPrefix(strings.Trim(h, `"`), "W/"), 10, 64)
-	if err != nil || v == 0 || !strings.HasPrefix(h, `"`) || !strings.HasSuffix(h, `"`) {
+	inner, quoted := strings.CutPrefix(h, `"`)
+	inner, closed := strings.CutSuffix(inner, `"`)
+	v, err := strconv.ParseUint(inner, 10, 64)
+	if err != nil || v == 0 || !quoted || !closed {
 		return 0, &problem.Error{Code: problem.CodeInvalidArgument, Message: `malformed If-Match header: want "<version>"`,
 			Fields: []problem.FieldError{{Field: "If-Match", Message: `an entity tag such as "12"`}}}
 	}

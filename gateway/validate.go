@@ -106,6 +106,9 @@ func requestProblem(err error) error {
 		case *openapi3filter.RequestError:
 			if e.Parameter != nil {
 				param = e.Parameter.Name
+				if e.Parameter.In == openapi3.ParameterInHeader {
+					malformed = true // a bad header is a malformed request
+				}
 			}
 			if e.Err == nil {
 				fields = append(fields, problem.FieldError{Field: param, Message: e.Reason})

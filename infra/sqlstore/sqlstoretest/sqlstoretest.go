@@ -74,3 +74,9 @@ func Each(t *testing.T, test func(t *testing.T, db *sqlstore.DB)) {
 	t.Run("sqlite", func(t *testing.T) { test(t, SQLite(t)) })
 	t.Run("postgres", func(t *testing.T) { test(t, Postgres(t)) })
 }
+
+// SQLiteConfig returns the configuration of a fresh SQLite database in a
+// temporary directory, for code that opens the database itself.
+func SQLiteConfig(t testing.TB) sqlstore.Config {
+	return sqlstore.Config{Driver: "sqlite", DSN: t.TempDir() + "/readmodels.db"}
+}
