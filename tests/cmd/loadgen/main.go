@@ -97,6 +97,9 @@ func run(cfg config) error {
 			return fmt.Errorf("system phase: %w", err)
 		}
 	}
+	if res.RawAppendsPerSec > 0 {
+		res.RatioToRawPercent = 100 * res.CreatesPerSec / res.RawAppendsPerSec
+	}
 	report(res)
 	if cfg.jsonOut != "" {
 		b, _ := json.MarshalIndent(res, "", "  ")
@@ -477,7 +480,7 @@ func report(r Result) {
 		row("visibility lag quiet p50 / p99 (ms)", "%.1f / %.1f", r.LagQuietP50Ms, r.LagQuietP99Ms)
 	}
 	if r.RawAppendsPerSec > 0 && r.CreatesPerSec > 0 {
-		ratio := 100 * r.CreatesPerSec / r.RawAppendsPerSec
+		ratio := r.RatioToRawPercent
 		row("gateway ÷ raw", "%.1f%%", ratio)
 		fmt.Println()
 		verdict := func(ok bool) string {
