@@ -25,6 +25,7 @@ import (
 	"helpdesk/infra/natsembed"
 	"helpdesk/infra/sqlstore"
 	identity "helpdesk/services/identity/service"
+	ticketdomain "helpdesk/services/ticket/domain/ticket"
 	ticket "helpdesk/services/ticket/service"
 )
 
@@ -48,6 +49,9 @@ type UpConfig struct {
 	DB sqlstore.Config
 	// DeadlineInterval is how often SLA and auto-close deadlines are checked.
 	DeadlineInterval time.Duration
+	// Policy overrides the ticket lifecycle rules (SLA targets, auto-close
+	// and reopen windows); the zero value means ticket.DefaultPolicy.
+	Policy ticketdomain.Policy
 	// Clock overrides time for the services (tests); default time.Now.
 	Clock  func() time.Time
 	Logger *slog.Logger
@@ -109,7 +113,7 @@ func Up(ctx context.Context, cfg UpConfig) (*System, error) {
 	parts, err := StartParts(ctx, PartsConfig{
 		Conn: nc, Services: Services, Gateway: true, Listen: cfg.Listen, DB: cfg.DB,
 		JWTSecret: cfg.JWTSecret, AdminPassword: cfg.AdminPassword, EnsureAdmin: true,
-		DeadlineInterval: cfg.DeadlineInterval, Clock: cfg.Clock, Logger: cfg.Logger, Registry: reg,
+		DeadlineInterval: cfg.DeadlineInterval, Policy: cfg.Policy, Clock: cfg.Clock, Logger: cfg.Logger, Registry: reg,
 	})
 	if err != nil {
 		nc.Close()
@@ -157,6 +161,7 @@ type PartsConfig struct {
 	AdminPassword    string
 	JWTSecret        string
 	DeadlineInterval time.Duration
+	Policy           ticketdomain.Policy
 	Clock            func() time.Time
 	Logger           *slog.Logger
 	Registry         *prometheus.Registry
@@ -204,6 +209,7 @@ func StartParts(ctx context.Context, cfg PartsConfig) (_ *Parts, err error) {
 			p.Ticket, err = ticket.Start(ctx, ticket.Config{
 				Conn: cfg.Conn, Store: store, DB: p.db, Calendar: calendar.NewChina(),
 				Logger: cfg.Logger, Registerer: cfg.Registry, Clock: cfg.Clock, DeadlineInterval: cfg.DeadlineInterval,
+				Policy: cfg.Policy,
 			})
 		default:
 			err = fmt.Errorf("unknown service %q (have %v)", name, Services)

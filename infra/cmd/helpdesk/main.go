@@ -19,6 +19,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -29,6 +30,7 @@ import (
 	"helpdesk/infra/natsembed"
 	"helpdesk/infra/sqlstore"
 	"helpdesk/infra/telemetry"
+	ticketdomain "helpdesk/services/ticket/domain/ticket"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -94,17 +96,39 @@ func env(name, def string) string {
 
 // common flags shared by the commands.
 type common struct {
-	logLevel string
-	dbDriver string
-	dbDSN    string
+	logLevel   string
+	dbDriver   string
+	dbDSN      string
+	autoClose  int
+	reopenDays int
 }
 
 func (c *common) register(fs *flag.FlagSet, withDB bool) {
 	fs.StringVar(&c.logLevel, "log-level", env("HELPDESK_LOG_LEVEL", "info"), "log level: debug, info, warn, error (HELPDESK_LOG_LEVEL)")
 	if withDB {
+		def := ticketdomain.DefaultPolicy()
+		fs.IntVar(&c.autoClose, "auto-close-days", envInt("HELPDESK_AUTO_CLOSE_DAYS", def.AutoCloseAfter), "working days a resolved ticket waits for its requester before it closes itself (HELPDESK_AUTO_CLOSE_DAYS)")
+		fs.IntVar(&c.reopenDays, "reopen-window-days", envInt("HELPDESK_REOPEN_WINDOW_DAYS", def.ReopenWindow), "working days after resolution within which a ticket can be reopened (HELPDESK_REOPEN_WINDOW_DAYS)")
 		fs.StringVar(&c.dbDriver, "db-driver", env("HELPDESK_DB_DRIVER", ""), "read-model database: sqlite or postgres; default sqlite under the data dir (HELPDESK_DB_DRIVER)")
 		fs.StringVar(&c.dbDSN, "db-dsn", env("HELPDESK_DB_DSN", ""), "read-model database: SQLite file path or PostgreSQL URL (HELPDESK_DB_DSN)")
 	}
+}
+
+// policy is the ticket lifecycle policy the flags describe.
+func (c *common) policy() (ticketdomain.Policy, error) {
+	p := ticketdomain.DefaultPolicy()
+	p.AutoCloseAfter, p.ReopenWindow = c.autoClose, c.reopenDays
+	if err := p.Validate(); err != nil {
+		return p, fmt.Errorf("ticket policy: %w", err)
+	}
+	return p, nil
+}
+
+func envInt(name string, def int) int {
+	if v, err := strconv.Atoi(os.Getenv(name)); err == nil {
+		return v
+	}
+	return def
 }
 
 func (c *common) logger(stderr io.Writer) (*slog.Logger, error) {
@@ -147,6 +171,10 @@ func up(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	policy, err := c.policy()
+	if err != nil {
+		return err
+	}
 	shutdownTracing, err := telemetry.SetupTracing(ctx, "helpdesk")
 	if err != nil {
 		return err
@@ -156,7 +184,7 @@ func up(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	sys, err := launcher.Up(ctx, launcher.UpConfig{
 		DataDir: *dataDir, Listen: *listen, NATSListen: *natsListen,
 		AdminPassword: os.Getenv("HELPDESK_ADMIN_PASSWORD"), JWTSecret: os.Getenv("HELPDESK_JWT_SECRET"),
-		DB: c.db(*dataDir + "/readmodels.db"), Logger: log,
+		DB: c.db(*dataDir + "/readmodels.db"), Policy: policy, Logger: log,
 	})
 	if err != nil {
 		return err
@@ -237,6 +265,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	policy, err := c.policy()
+	if err != nil {
+		return err
+	}
 	if err := os.MkdirAll(*dataDir, 0o750); err != nil {
 		return fmt.Errorf("data dir: %w", err)
 	}
@@ -246,7 +278,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	cfg := launcher.PartsConfig{
 		Conn: nc, Services: []string{name}, DB: c.db(*dataDir + "/" + name + ".db"),
-		EnsureAdmin: *admin, AdminPassword: os.Getenv("HELPDESK_ADMIN_PASSWORD"), Logger: log, Registry: launcher.NewRegistry(),
+		EnsureAdmin: *admin, AdminPassword: os.Getenv("HELPDESK_ADMIN_PASSWORD"), Policy: policy, Logger: log, Registry: launcher.NewRegistry(),
 	}
 	return runParts(ctx, nc, cfg, "service "+name, stdout)
 }
