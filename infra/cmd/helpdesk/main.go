@@ -96,6 +96,7 @@ func env(name, def string) string {
 
 // common flags shared by the commands.
 type common struct {
+	withDB     bool
 	logLevel   string
 	dbDriver   string
 	dbDSN      string
@@ -105,6 +106,7 @@ type common struct {
 
 func (c *common) register(fs *flag.FlagSet, withDB bool) {
 	fs.StringVar(&c.logLevel, "log-level", env("HELPDESK_LOG_LEVEL", "info"), "log level: debug, info, warn, error (HELPDESK_LOG_LEVEL)")
+	c.withDB = withDB
 	if withDB {
 		def := ticketdomain.DefaultPolicy()
 		fs.IntVar(&c.autoClose, "auto-close-days", envInt("HELPDESK_AUTO_CLOSE_DAYS", def.AutoCloseAfter), "working days a resolved ticket waits for its requester before it closes itself (HELPDESK_AUTO_CLOSE_DAYS)")
@@ -114,14 +116,19 @@ func (c *common) register(fs *flag.FlagSet, withDB bool) {
 	}
 }
 
-// policy is the ticket lifecycle policy the flags describe.
-func (c *common) policy() (ticketdomain.Policy, error) {
+// setup builds the logger and, for commands that run services, the ticket
+// lifecycle policy the flags describe.
+func (c *common) setup(stderr io.Writer) (*slog.Logger, ticketdomain.Policy, error) {
+	log, err := c.logger(stderr)
+	if err != nil || !c.withDB {
+		return log, ticketdomain.Policy{}, err
+	}
 	p := ticketdomain.DefaultPolicy()
 	p.AutoCloseAfter, p.ReopenWindow = c.autoClose, c.reopenDays
 	if err := p.Validate(); err != nil {
-		return p, fmt.Errorf("ticket policy: %w", err)
+		return nil, p, fmt.Errorf("ticket policy: %w", err)
 	}
-	return p, nil
+	return log, p, nil
 }
 
 func envInt(name string, def int) int {
@@ -167,11 +174,7 @@ func up(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	log, err := c.logger(stderr)
-	if err != nil {
-		return err
-	}
-	policy, err := c.policy()
+	log, policy, err := c.setup(stderr)
 	if err != nil {
 		return err
 	}
@@ -261,11 +264,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err := parse(fs, args[1:]); err != nil {
 		return err
 	}
-	log, err := c.logger(stderr)
-	if err != nil {
-		return err
-	}
-	policy, err := c.policy()
+	log, policy, err := c.setup(stderr)
 	if err != nil {
 		return err
 	}
@@ -292,7 +291,7 @@ func serveGateway(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	log, err := c.logger(stderr)
+	log, _, err := c.setup(stderr)
 	if err != nil {
 		return err
 	}

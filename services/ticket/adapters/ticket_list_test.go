@@ -9,25 +9,15 @@ import (
 
 	"helpdesk/contracts/events"
 	"helpdesk/contracts/ticketapi"
+	"helpdesk/infra/calendar"
 	"helpdesk/infra/sqlstore"
 	"helpdesk/infra/sqlstore/sqlstoretest"
 	"helpdesk/services/ticket/adapters"
 	"helpdesk/services/ticket/domain/ticket"
 )
 
-type weekdays struct{}
-
-func (weekdays) AddWorkingDays(t time.Time, n int) time.Time {
-	for n > 0 {
-		t = t.AddDate(0, 0, 1)
-		if t.Weekday() != time.Saturday && t.Weekday() != time.Sunday {
-			n--
-		}
-	}
-	return t
-}
-
 var (
+	cal    = calendar.NewChina()
 	policy = ticket.DefaultPolicy()
 	agent  = ticket.Actor{ID: "agent-1", Role: "agent"}
 	admin  = ticket.Actor{ID: "admin-1", Role: "admin"}
@@ -91,7 +81,7 @@ func (s *sim) run(t *testing.T, n, steps int, rng *rand.Rand) {
 	for i := 0; i < n; i++ {
 		id := fmt.Sprintf("t-%03d", i)
 		requester := ticket.Actor{ID: fmt.Sprintf("cust-%d", i%3), Role: "customer"}
-		tk, ps, err := ticket.Open(id, requester, ticketapi.OpenTicket{Title: "工单 " + id, Priority: ticketapi.Priorities[i%4], Category: []string{"账号", "考试"}[i%2]}, now, policy, weekdays{})
+		tk, ps, err := ticket.Open(id, requester, ticketapi.OpenTicket{Title: "工单 " + id, Priority: ticketapi.Priorities[i%4], Category: []string{"账号", "考试"}[i%2]}, now, policy, cal)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -118,11 +108,11 @@ func (s *sim) run(t *testing.T, n, steps int, rng *rand.Rand) {
 		case 4:
 			ps, err = tk.Reply(requester, "r", "补充", false, false, now)
 		case 5:
-			ps, err = tk.Resolve(agent, "已解决", now, policy, weekdays{})
+			ps, err = tk.Resolve(agent, "已解决", now, policy, cal)
 		case 6:
 			ps, err = tk.Close(requester, "", now)
 		case 7:
-			ps, err = tk.Reopen(requester, "又坏了", now, policy, weekdays{})
+			ps, err = tk.Reopen(requester, "又坏了", now, policy, cal)
 		case 8:
 			ps = tk.RecordSLABreaches(now)
 			if len(ps) == 0 && tk.AutoCloseDue(now) {
@@ -139,16 +129,23 @@ func (s *sim) run(t *testing.T, n, steps int, rng *rand.Rand) {
 // and, at ten checkpoints, checks every row against the aggregate rebuilt
 // from the same events.
 func TestTicketList_matches_domain(t *testing.T) {
+	for seed := uint64(1); seed <= 4; seed++ {
+		t.Run(fmt.Sprintf("seed %d", seed), func(t *testing.T) { matchesDomain(t, seed) })
+	}
+}
+
+func matchesDomain(t *testing.T, seed uint64) {
 	sqlstoretest.Each(t, func(t *testing.T, db *sqlstore.DB) {
 		list := newList(t, db)
 		s := &sim{}
-		s.run(t, 40, 1500, rand.New(rand.NewPCG(1, 2)))
+		s.run(t, 40, 1500, rand.New(rand.NewPCG(seed, 2)))
 		statuses := map[string]int{}
 		chunk := len(s.envs)/10 + 1
 		for end := chunk; ; end += chunk {
 			end = min(end, len(s.envs))
+			// Events arrive in order, each once: the projection runner's
+			// position guarantees that (see infra/projection's tests).
 			apply(t, db, list, s.envs[max(0, end-chunk):end]...)
-			apply(t, db, list, s.envs[:end]...) // redelivery of everything so far changes nothing
 			compare(t, list, s.envs[:end], statuses)
 			if end == len(s.envs) {
 				break

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 
 	"helpdesk/contracts/identityapi"
-	"helpdesk/contracts/problem"
 	"helpdesk/contracts/ticketapi"
 	"helpdesk/infra/aggregate"
 	"helpdesk/services/ticket/domain/ticket"
@@ -27,13 +26,9 @@ func NewHistoryHandler(repo *aggregate.Repository[*ticket.Ticket]) HistoryHandle
 // Handle returns every event of the ticket in order. Customers see their own
 // tickets only, and never internal notes.
 func (h HistoryHandler) Handle(ctx context.Context, q ticketapi.GetEvents) (ticketapi.History, error) {
-	actor := actorOf(ctx)
-	t, evs, err := h.repo.Load(ctx, q.TicketID)
+	actor, _, evs, err := loadVisible(ctx, h.repo, q.TicketID)
 	if err != nil {
 		return ticketapi.History{}, err
-	}
-	if !t.CanView(actor) {
-		return ticketapi.History{}, problem.NotFound("ticket", q.TicketID)
 	}
 	staff := identityapi.IsStaff(actor.Role) || actor.Role == "system"
 	out := ticketapi.History{TicketID: q.TicketID, Events: make([]ticketapi.Event, 0, len(evs))}

@@ -7,6 +7,7 @@ import (
 	"helpdesk/contracts/identityapi"
 	"helpdesk/contracts/problem"
 	"helpdesk/contracts/ticketapi"
+	"helpdesk/infra/rpc"
 )
 
 // List limits.
@@ -43,7 +44,7 @@ var statuses = map[string]bool{
 // Handle validates the filter and lists tickets. Customers only ever see
 // tickets they requested, whatever the filter says.
 func (h ListTicketsHandler) Handle(ctx context.Context, f ticketapi.ListTickets) (ticketapi.Page, error) {
-	actor := actorOf(ctx)
+	caller := rpc.CallerFrom(ctx)
 	var bad []problem.FieldError
 	if f.Status != "" && !statuses[f.Status] {
 		bad = append(bad, problem.FieldError{Field: "status", Message: "unknown status"})
@@ -60,8 +61,8 @@ func (h ListTicketsHandler) Handle(ctx context.Context, f ticketapi.ListTickets)
 	if len(bad) > 0 {
 		return ticketapi.Page{}, problem.Validation(bad...)
 	}
-	if !identityapi.IsStaff(actor.Role) && actor.Role != "system" {
-		f.Requester = actor.ID
+	if !identityapi.IsStaff(caller.Role) && caller.Role != "system" {
+		f.Requester = caller.ID
 	}
 	return h.list.List(ctx, f)
 }

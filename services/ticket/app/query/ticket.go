@@ -5,6 +5,7 @@ package query
 import (
 	"context"
 
+	"helpdesk/contracts/events"
 	"helpdesk/contracts/problem"
 	"helpdesk/contracts/ticketapi"
 	"helpdesk/infra/aggregate"
@@ -29,18 +30,24 @@ func NewTicketHandler(repo *aggregate.Repository[*ticket.Ticket]) TicketHandler 
 // Handle returns the ticket as the caller may see it; tickets a customer may
 // not see are reported as not found.
 func (h TicketHandler) Handle(ctx context.Context, q ticketapi.GetTicket) (ticketapi.Ticket, error) {
-	actor := actorOf(ctx)
-	t, _, err := h.repo.Load(ctx, q.TicketID)
+	actor, t, _, err := loadVisible(ctx, h.repo, q.TicketID)
 	if err != nil {
 		return ticketapi.Ticket{}, err
-	}
-	if !t.CanView(actor) {
-		return ticketapi.Ticket{}, problem.NotFound("ticket", q.TicketID)
 	}
 	return t.View(actor), nil
 }
 
-func actorOf(ctx context.Context) ticket.Actor {
+// loadVisible loads a ticket and its events for the caller in ctx, and
+// reports a ticket the caller may not see as not found.
+func loadVisible(ctx context.Context, repo *aggregate.Repository[*ticket.Ticket], id string) (ticket.Actor, *ticket.Ticket, []events.Envelope, error) {
 	c := rpc.CallerFrom(ctx)
-	return ticket.Actor{ID: c.ID, Role: c.Role}
+	actor := ticket.Actor{ID: c.ID, Role: c.Role}
+	t, evs, err := repo.Load(ctx, id)
+	if err != nil {
+		return actor, nil, nil, err
+	}
+	if !t.CanView(actor) {
+		return actor, nil, nil, problem.NotFound("ticket", id)
+	}
+	return actor, t, evs, nil
 }
