@@ -40,6 +40,10 @@ type UpConfig struct {
 	Listen string
 	// NATSListen is the embedded NATS server's client address.
 	NATSListen string
+	// NATSSyncAlways and NATSSyncInterval choose when the embedded JetStream
+	// fsyncs: on every write, or every interval (see natsembed.Config).
+	NATSSyncAlways   bool
+	NATSSyncInterval time.Duration
 	// AdminPassword is used for the account "admin" when it is created on the
 	// first start; empty means generate one.
 	AdminPassword string
@@ -100,7 +104,10 @@ func Up(ctx context.Context, cfg UpConfig) (*System, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
 		return nil, fmt.Errorf("data dir: %w", err)
 	}
-	srv, err := natsembed.Start(natsembed.Config{DataDir: filepath.Join(cfg.DataDir, "nats"), Listen: cfg.NATSListen, ServerName: "helpdesk"})
+	srv, err := natsembed.Start(natsembed.Config{
+		DataDir: filepath.Join(cfg.DataDir, "nats"), Listen: cfg.NATSListen, ServerName: "helpdesk",
+		SyncAlways: cfg.NATSSyncAlways, SyncInterval: cfg.NATSSyncInterval,
+	})
 	if err != nil {
 		return nil, err
 	}

@@ -26,6 +26,14 @@ type Config struct {
 	Listen string
 	// ServerName names the server; default "helpdesk".
 	ServerName string
+	// SyncAlways makes JetStream fsync every write before acknowledging it,
+	// so an acknowledged event survives a power loss, not only a crash of
+	// the process. Without it the store is flushed to disk every
+	// SyncInterval (NATS default 2 minutes) and by the operating system.
+	SyncAlways bool
+	// SyncInterval is how often JetStream fsyncs when SyncAlways is off;
+	// zero keeps the NATS default.
+	SyncInterval time.Duration
 }
 
 // Server is a running embedded NATS server.
@@ -64,13 +72,15 @@ func Start(cfg Config) (*Server, error) {
 		ln.Close()
 	}
 	opts := &server.Options{
-		ServerName: cfg.ServerName,
-		Host:       host,
-		Port:       port,
-		JetStream:  true,
-		StoreDir:   filepath.Join(cfg.DataDir, "jetstream"),
-		NoSigs:     true,
-		MaxPayload: 8 << 20,
+		ServerName:   cfg.ServerName,
+		Host:         host,
+		Port:         port,
+		JetStream:    true,
+		StoreDir:     filepath.Join(cfg.DataDir, "jetstream"),
+		NoSigs:       true,
+		MaxPayload:   8 << 20,
+		SyncAlways:   cfg.SyncAlways,
+		SyncInterval: cfg.SyncInterval,
 	}
 	ns, err := server.NewServer(opts)
 	if err != nil {

@@ -171,7 +171,12 @@ func up(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	dataDir := fs.String("data-dir", env("HELPDESK_DATA_DIR", "./data"), "where the event streams and read models are kept (HELPDESK_DATA_DIR)")
 	listen := fs.String("listen", env("HELPDESK_LISTEN", "127.0.0.1:8080"), "REST gateway address (HELPDESK_LISTEN)")
 	natsListen := fs.String("nats-listen", env("HELPDESK_NATS_LISTEN", natsembed.DefaultListen), "embedded NATS client address, for integrations and the CLI (HELPDESK_NATS_LISTEN)")
+	natsSync := fs.String("nats-sync", env("HELPDESK_NATS_SYNC", "1s"), "when the embedded JetStream fsyncs: 'always' (every acknowledged write, slower) or an interval such as 1s (HELPDESK_NATS_SYNC)")
 	if err := parse(fs, args); err != nil {
+		return err
+	}
+	syncAlways, syncInterval, err := parseSync(*natsSync)
+	if err != nil {
 		return err
 	}
 	log, policy, err := c.setup(stderr)
@@ -185,7 +190,7 @@ func up(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	defer shutdownTracing(context.Background())
 
 	sys, err := launcher.Up(ctx, launcher.UpConfig{
-		DataDir: *dataDir, Listen: *listen, NATSListen: *natsListen,
+		DataDir: *dataDir, Listen: *listen, NATSListen: *natsListen, NATSSyncAlways: syncAlways, NATSSyncInterval: syncInterval,
 		AdminPassword: os.Getenv("HELPDESK_ADMIN_PASSWORD"), JWTSecret: os.Getenv("HELPDESK_JWT_SECRET"),
 		DB: c.db(*dataDir + "/readmodels.db"), Policy: policy, Logger: log,
 	})
@@ -207,6 +212,18 @@ func up(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintln(stdout, "Stopped.")
 	return nil
+}
+
+// parseSync reads --nats-sync: "always" or a positive duration.
+func parseSync(v string) (always bool, interval time.Duration, err error) {
+	if v == "always" {
+		return true, 0, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		return false, 0, fmt.Errorf("--nats-sync: want 'always' or a positive duration such as 1s, got %q", v)
+	}
+	return false, d, nil
 }
 
 func natsFlag(fs *flag.FlagSet) *string {

@@ -199,7 +199,7 @@ func rawPhase(cfg config, res *Result) error {
 		return err
 	}
 	defer cleanup()
-	srv, err := natsembed.Start(natsembed.Config{DataDir: dir, Listen: "127.0.0.1:-1"})
+	srv, err := natsembed.Start(natsembed.Config{DataDir: dir, Listen: "127.0.0.1:-1", SyncInterval: syncInterval})
 	if err != nil {
 		return err
 	}
@@ -305,6 +305,10 @@ func (a *api) createUser(name, role string) (string, error) {
 	return u.ID, json.Unmarshal(body, &u)
 }
 
+// syncInterval is the JetStream fsync interval of `helpdesk up`'s default,
+// used in both phases so that they compare like with like.
+const syncInterval = time.Second
+
 const (
 	adminPassword = "Bench-R00t-Pass!"
 	benchPassword = "Bench-Us3r-Pass!"
@@ -319,7 +323,8 @@ func systemPhase(cfg config, res *Result) error {
 	defer cleanup()
 	logger := slog.New(slog.NewJSONHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	sys, err := launcher.Up(context.Background(), launcher.UpConfig{
-		DataDir: dir, Listen: "127.0.0.1:0", NATSListen: "127.0.0.1:-1", AdminPassword: adminPassword, Logger: logger,
+		DataDir: dir, Listen: "127.0.0.1:0", NATSListen: "127.0.0.1:-1", NATSSyncInterval: syncInterval,
+		AdminPassword: adminPassword, Logger: logger,
 	})
 	if err != nil {
 		return err
