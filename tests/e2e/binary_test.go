@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"helpdesk/infra/sqlstore/sqlstoretest"
 )
 
 // upProcess is `helpdesk up` running as a child process.
@@ -147,4 +149,61 @@ func TestBinary_acknowledged_writes_survive_a_crash(t *testing.T) {
 		return len(l.Body["items"].([]any)) == len(ids)
 	})
 	again.interrupt(t)
+}
+
+// TestBinary_serve_and_gateway_on_external_NATS runs `helpdesk serve
+// identity`, `helpdesk serve ticket` (read model in PostgreSQL) and
+// `helpdesk gateway` as three processes against the machine's NATS server,
+// and drives a ticket through them.
+func TestBinary_serve_and_gateway_on_external_NATS(t *testing.T) {
+	reserveExternalNATS(t)
+	bin := buildBinary(t)
+	start := func(wantLine string, args ...string) string {
+		t.Helper()
+		cmd := exec.Command(bin, args...)
+		cmd.Env = append(os.Environ(), "HELPDESK_ADMIN_PASSWORD="+adminPassword, "HELPDESK_DATA_DIR="+t.TempDir())
+		stdout, err := cmd.StdoutPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		cmd.Stderr = io.Discard
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = cmd.Process.Signal(syscall.SIGINT); _ = cmd.Wait() })
+		found := make(chan string, 1)
+		go func() {
+			sc := bufio.NewScanner(stdout)
+			for sc.Scan() {
+				if strings.Contains(sc.Text(), wantLine) {
+					found <- sc.Text()
+				}
+			}
+			close(found)
+		}()
+		select {
+		case l, ok := <-found:
+			if !ok {
+				t.Fatalf("%v exited early", args)
+			}
+			return l
+		case <-time.After(60 * time.Second):
+			t.Fatalf("%v did not start", args)
+		}
+		return ""
+	}
+	start("is running", "serve", "identity", "--nats-url", externalNATS, "--ensure-admin", "--log-level", "error")
+	start("is running", "serve", "ticket", "--nats-url", externalNATS, "--db-driver", "postgres", "--db-dsn", sqlstoretest.PostgresDSN(t), "--log-level", "error")
+	line := start("REST gateway at", "gateway", "--nats-url", externalNATS, "--listen", "127.0.0.1:0", "--log-level", "error")
+	url := regexp.MustCompile(`REST gateway at (http://[^;\s,]+)`).FindStringSubmatch(line)[1]
+
+	admin := newClient(t, url).login("admin", adminPassword)
+	admin.must(http.StatusOK, "GET", "/readyz", nil)
+	created := admin.must(http.StatusCreated, "POST", "/api/v1/tickets", map[string]any{"title": "三个进程"})
+	admin.must(http.StatusOK, "POST", "/api/v1/tickets/"+created.str("id")+"/resolve", map[string]any{"resolution": "完成"},
+		"If-Match", created.Header.Get("ETag"))
+	eventually(t, 2*time.Second, "resolved ticket in the list", func() bool {
+		l := admin.must(http.StatusOK, "GET", "/api/v1/tickets?status=resolved", nil)
+		return len(l.Body["items"].([]any)) == 1
+	})
 }

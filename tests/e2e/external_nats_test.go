@@ -22,12 +22,11 @@ import (
 // machines (and in CI).
 const externalNATS = "nats://127.0.0.1:4222"
 
-// TestServe_against_external_NATS runs the services and the gateway as
-// separate parts, each with its own connection to the machine's NATS
-// server, the way `helpdesk serve <service>` and `helpdesk gateway` do, and
-// drives a ticket through them, with the read model in PostgreSQL. The test refuses to touch a server that already holds Helpdesk
-// streams, and deletes what it created.
-func TestServe_against_external_NATS(t *testing.T) {
+// reserveExternalNATS skips the test unless the machine's NATS server is up
+// and holds no Helpdesk streams, and deletes the streams and the secrets
+// bucket the test creates when it ends.
+func reserveExternalNATS(t *testing.T) {
+	t.Helper()
 	probe, err := nats.Connect(externalNATS, nats.Timeout(2*time.Second))
 	if err != nil {
 		t.Skipf("no NATS server at %s: %v", externalNATS, err)
@@ -49,7 +48,16 @@ func TestServe_against_external_NATS(t *testing.T) {
 		}
 		_ = js.DeleteKeyValue(ctx, "helpdesk_secrets")
 	})
+}
 
+// TestServe_against_external_NATS runs the services and the gateway as
+// separate parts, each with its own connection to the machine's NATS
+// server, the way `helpdesk serve <service>` and `helpdesk gateway` do, and
+// drives a ticket through them, with the read model in PostgreSQL. The test refuses to touch a server that already holds Helpdesk
+// streams, and deletes what it created.
+func TestServe_against_external_NATS(t *testing.T) {
+	reserveExternalNATS(t)
+	ctx := context.Background()
 	// The read model lives in PostgreSQL, in a schema of the test's own.
 	db := sqlstore.Config{Driver: "postgres", DSN: sqlstoretest.PostgresDSN(t)}
 	logger := slog.New(slog.NewJSONHandler(io.Discard, nil))
