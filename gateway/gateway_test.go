@@ -190,6 +190,8 @@ func TestMalformedRequests(t *testing.T) {
 		{"limit not a number", "GET", "/api/v1/tickets?limit=ten", "", nil, 400, "limit"},
 		{"bad If-Match", "POST", "/api/v1/tickets/0190c0de-0000-7000-8000-000000000000/start", `{}`, []string{"If-Match", "v1"}, 400, "If-Match"},
 		{"long Idempotency-Key", "POST", "/api/v1/tickets", `{"title":"t"}`, []string{"Idempotency-Key", strings.Repeat("k", 201)}, 400, ""},
+		{"invalid UTF-8 in a query", "GET", "/api/v1/tickets?category=%FF%FE", "", nil, 400, "category"},
+		{"invalid UTF-8 in the path", "GET", "/api/v1/tickets/%FF", "", nil, 400, ""},
 		{"unknown ticket", "GET", "/api/v1/tickets/0190c0de-0000-7000-8000-000000000000", "", nil, 404, ""},
 	}
 	for _, tt := range tests {

@@ -50,6 +50,17 @@ const bodyKey = "helpdesk.body"
 func (s *Server) validate(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c *echo.Context) error {
 		req := c.Request()
+		if !utf8.ValidString(req.URL.Path) {
+			return problem.New(problem.CodeInvalidArgument, "the path is not valid UTF-8")
+		}
+		for name, values := range req.URL.Query() {
+			for _, v := range values {
+				if !utf8.ValidString(name) || !utf8.ValidString(v) {
+					return &problem.Error{Code: problem.CodeInvalidArgument, Message: "a query parameter is not valid UTF-8",
+						Fields: []problem.FieldError{{Field: strings.ToValidUTF8(name, "?"), Message: "not valid UTF-8"}}}
+				}
+			}
+		}
 		var body []byte
 		if req.Body != nil && req.Body != http.NoBody {
 			var err error

@@ -22,6 +22,9 @@ const (
 	HeaderActorRole      = "Helpdesk-Actor-Role"
 	HeaderCorrelationID  = "Helpdesk-Correlation-Id"
 	HeaderIdempotencyKey = "Helpdesk-Idempotency-Key"
+	// HeaderCommandID is a fresh id per request; events the request causes
+	// carry it as their causation id.
+	HeaderCommandID = "Helpdesk-Command-Id"
 )
 
 // Caller is who sends a request and on behalf of which outside request.
@@ -34,6 +37,8 @@ type Caller struct {
 	CorrelationID string
 	// IdempotencyKey is the client's Idempotency-Key, if it sent one.
 	IdempotencyKey string
+	// CommandID identifies the request being handled; set by the server side.
+	CommandID string
 }
 
 type callerKey struct{}
@@ -67,18 +72,21 @@ func callerFromHeader(h nats.Header) Caller {
 		Role:           h.Get(HeaderActorRole),
 		CorrelationID:  h.Get(HeaderCorrelationID),
 		IdempotencyKey: h.Get(HeaderIdempotencyKey),
+		CommandID:      h.Get(HeaderCommandID),
 	}
 }
 
 // Metadata returns the event metadata for events caused by the request in
-// ctx: the caller, correlation id, idempotency key (scoped by the caller, so
-// two users' keys never collide) and the current trace context.
+// ctx: the caller, correlation id, the request's command id as causation id,
+// idempotency key (scoped by the caller, so two users' keys never collide)
+// and the current trace context.
 func Metadata(ctx context.Context) events.Metadata {
 	c := CallerFrom(ctx)
 	tp, ts := telemetry.TraceParent(ctx)
 	md := events.Metadata{
 		Actor:         c.ID,
 		CorrelationID: c.CorrelationID,
+		CausationID:   c.CommandID,
 		TraceParent:   tp,
 		TraceState:    ts,
 	}

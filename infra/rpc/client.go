@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/micro"
 	"go.opentelemetry.io/otel"
@@ -41,6 +42,7 @@ func Call[Resp any](ctx context.Context, nc *nats.Conn, subject string, req any)
 	msg := nats.NewMsg(subject)
 	msg.Data = body
 	CallerFrom(ctx).writeTo(msg.Header)
+	msg.Header.Set(HeaderCommandID, uuid.Must(uuid.NewV7()).String())
 	telemetry.Inject(ctx, msg.Header)
 
 	reply, err := nc.RequestMsgWithContext(ctx, msg)

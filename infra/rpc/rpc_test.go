@@ -24,6 +24,7 @@ type echoResp struct {
 	Text   string `json:"text"`
 	Caller string `json:"caller"`
 	Key    string `json:"key"`
+	Cause  string `json:"cause"`
 }
 
 func TestCall(t *testing.T) {
@@ -41,7 +42,8 @@ func TestCall(t *testing.T) {
 			return echoResp{}, errors.New("database password is hunter2")
 		}
 		c := rpc.CallerFrom(ctx)
-		return echoResp{Text: req.Text, Caller: c.ID + "/" + c.Role, Key: rpc.Metadata(ctx).IdempotencyKey}, nil
+		md := rpc.Metadata(ctx)
+		return echoResp{Text: req.Text, Caller: c.ID + "/" + c.Role, Key: md.IdempotencyKey, Cause: md.CausationID}, nil
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -49,7 +51,7 @@ func TestCall(t *testing.T) {
 	ctx := rpc.WithCaller(context.Background(), rpc.Caller{ID: "u1", Role: "agent", IdempotencyKey: "k1"})
 
 	got, err := rpc.Call[echoResp](ctx, nc, "helpdesk.echo.say", echoReq{Text: "你好"})
-	if err != nil || got.Text != "你好" || got.Caller != "u1/agent" || got.Key != "u1:k1" {
+	if err != nil || got.Text != "你好" || got.Caller != "u1/agent" || got.Key != "u1:k1" || len(got.Cause) != 36 {
 		t.Fatalf("call: %+v %v", got, err)
 	}
 	_, err = rpc.Call[echoResp](ctx, nc, "helpdesk.echo.say", echoReq{Fail: "conflict"})

@@ -42,6 +42,7 @@ func TestBadInput(t *testing.T) {
 		{"malformed If-Match", a.agent, "POST", path + "/start", map[string]any{}, []string{"If-Match", "soon"}, 400},
 		{"invalid transition", a.agent, "POST", path + "/start", map[string]any{}, []string{"If-Match", etag}, 409},
 		{"customer assigns", a.customer, "POST", path + "/assign", map[string]any{"assignee": a.agentID}, nil, 403},
+		{"open for an unknown requester", a.agent, "POST", "/api/v1/tickets", map[string]any{"title": "代客户提交", "requester": "0190c0de-0000-7000-8000-000000000009"}, nil, 422},
 		{"assign to a customer", a.agent, "POST", path + "/assign", map[string]any{"assignee": a.otherID}, nil, 422},
 		{"bad list limit", a.agent, "GET", "/api/v1/tickets?limit=0", nil, nil, 422},
 		{"bad list status", a.agent, "GET", "/api/v1/tickets?status=lost", nil, nil, 422},

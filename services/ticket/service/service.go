@@ -110,10 +110,11 @@ func Start(ctx context.Context, cfg Config) (*Service, error) {
 	}
 	list := adapters.NewTicketList(cfg.DB)
 	deps := command.Deps{Repo: repo, Clock: cfg.Clock, Policy: cfg.Policy, Calendar: cfg.Calendar}
+	users := adapters.IdentityDirectory{Conn: cfg.Conn}
 	a := app.Application{
 		Commands: app.Commands{
-			Open:           command.NewOpenTicketHandler(deps),
-			Assign:         command.NewAssignTicketHandler(deps, adapters.IdentityDirectory{Conn: cfg.Conn}),
+			Open:           command.NewOpenTicketHandler(deps, users),
+			Assign:         command.NewAssignTicketHandler(deps, users),
 			StartWork:      command.NewStartWorkHandler(deps),
 			Reply:          command.NewAddReplyHandler(deps),
 			Resolve:        command.NewResolveTicketHandler(deps),

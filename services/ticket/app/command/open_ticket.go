@@ -4,24 +4,40 @@ import (
 	"context"
 
 	"helpdesk/contracts/events"
+	"helpdesk/contracts/identityapi"
+	"helpdesk/contracts/problem"
 	"helpdesk/contracts/ticketapi"
 	"helpdesk/infra/aggregate"
 	"helpdesk/services/ticket/domain/ticket"
 )
 
 // OpenTicketHandler opens tickets.
-type OpenTicketHandler struct{ d Deps }
+type OpenTicketHandler struct {
+	d     Deps
+	users UserDirectory
+}
 
-// NewOpenTicketHandler returns the handler.
-func NewOpenTicketHandler(d Deps) OpenTicketHandler {
+// NewOpenTicketHandler returns the handler; users checks the requester that
+// staff name when they open a ticket on someone's behalf.
+func NewOpenTicketHandler(d Deps, users UserDirectory) OpenTicketHandler {
 	d.mustBeComplete("NewOpenTicketHandler")
-	return OpenTicketHandler{d: d}
+	if users == nil {
+		panic("NewOpenTicketHandler: nil UserDirectory")
+	}
+	return OpenTicketHandler{d: d, users: users}
 }
 
 // Handle opens a ticket. A retried request with the same idempotency key
 // returns the ticket the first attempt opened.
 func (h OpenTicketHandler) Handle(ctx context.Context, cmd ticketapi.OpenTicket) (ticketapi.Ticket, error) {
 	actor := actorOf(ctx)
+	if cmd.Requester != "" && cmd.Requester != actor.ID && identityapi.IsStaff(actor.Role) {
+		if _, err := h.users.Role(ctx, cmd.Requester); problem.CodeOf(err) == problem.CodeNotFound {
+			return ticketapi.Ticket{}, problem.Validation(problem.FieldError{Field: "requester", Message: "no such user"})
+		} else if err != nil {
+			return ticketapi.Ticket{}, err
+		}
+	}
 	id := aggregate.IDFor(ctx)
 	t, err := h.d.Repo.Create(ctx, id, func() ([]events.Payload, error) {
 		_, evs, err := ticket.Open(id, actor, cmd, h.d.Clock(), h.d.Policy, h.d.Calendar)
