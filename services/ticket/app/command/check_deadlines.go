@@ -31,7 +31,8 @@ func NewCheckDeadlinesHandler(d Deps) CheckDeadlinesHandler {
 // two replicas at once, records nothing twice: the domain knows what is
 // already recorded and the store rejects the slower of two writers.
 func (h CheckDeadlinesHandler) Handle(ctx context.Context, cmd CheckDeadlines) (int, error) {
-	ctx = rpc.WithCaller(ctx, rpc.Caller{ID: ticket.SystemActor("deadlines").ID, Role: "system"})
+	system := ticket.SystemActor("deadlines")
+	ctx = rpc.WithCaller(ctx, rpc.Caller{ID: system.ID, Role: system.Role})
 	recorded := 0
 	for {
 		var next []events.Payload
