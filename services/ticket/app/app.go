@@ -3,6 +3,7 @@
 package app
 
 import (
+	"helpdesk/contracts/ticketapi"
 	"helpdesk/services/ticket/app/command"
 	"helpdesk/services/ticket/app/query"
 )
@@ -17,11 +18,11 @@ type Application struct {
 type Commands struct {
 	Open           command.OpenTicketHandler
 	Assign         command.AssignTicketHandler
-	StartWork      command.StartWorkHandler
-	Reply          command.AddReplyHandler
-	Resolve        command.ResolveTicketHandler
-	Close          command.CloseTicketHandler
-	Reopen         command.ReopenTicketHandler
+	StartWork      command.ChangeHandler[ticketapi.StartWork]
+	Reply          command.ChangeHandler[ticketapi.AddReply]
+	Resolve        command.ChangeHandler[ticketapi.ResolveTicket]
+	Close          command.ChangeHandler[ticketapi.CloseTicket]
+	Reopen         command.ChangeHandler[ticketapi.ReopenTicket]
 	CheckDeadlines command.CheckDeadlinesHandler
 }
 

@@ -1,7 +1,6 @@
 package command
 
 import (
-	"context"
 	"time"
 
 	"github.com/google/uuid"
@@ -11,18 +10,10 @@ import (
 	"helpdesk/services/ticket/domain/ticket"
 )
 
-// AddReplyHandler adds a public reply or an internal note.
-type AddReplyHandler struct{ d Deps }
-
-// NewAddReplyHandler returns the handler.
-func NewAddReplyHandler(d Deps) AddReplyHandler {
-	d.mustBeComplete("NewAddReplyHandler")
-	return AddReplyHandler{d: d}
-}
-
-// Handle adds a public reply or an internal note.
-func (h AddReplyHandler) Handle(ctx context.Context, cmd ticketapi.AddReply) (ticketapi.Ticket, error) {
-	return h.d.change(ctx, cmd.Target, func(t *ticket.Ticket, actor ticket.Actor, now time.Time) ([]events.Payload, error) {
-		return t.Reply(actor, uuid.Must(uuid.NewV7()).String(), cmd.Body, cmd.Internal, cmd.AwaitCustomer, now)
-	})
+// NewAddReplyHandler returns the handler that adds a public reply or, for staff, an internal note; a staff reply may wait for the customer.
+func NewAddReplyHandler(d Deps) ChangeHandler[ticketapi.AddReply] {
+	return newChangeHandler("NewAddReplyHandler", d, func(cmd ticketapi.AddReply) ticketapi.Target { return cmd.Target },
+		func(t *ticket.Ticket, a ticket.Actor, cmd ticketapi.AddReply, now time.Time) ([]events.Payload, error) {
+			return t.Reply(a, uuid.Must(uuid.NewV7()).String(), cmd.Body, cmd.Internal, cmd.AwaitCustomer, now)
+		})
 }

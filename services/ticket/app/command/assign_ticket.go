@@ -17,6 +17,16 @@ type UserDirectory interface {
 	Role(ctx context.Context, userID string) (string, error)
 }
 
+// roleOf returns the role of the user a request names in field; an unknown
+// user is a validation error on that field.
+func roleOf(ctx context.Context, users UserDirectory, field, userID string) (string, error) {
+	role, err := users.Role(ctx, userID)
+	if problem.CodeOf(err) == problem.CodeNotFound {
+		return "", problem.Validation(problem.FieldError{Field: field, Message: "no such user"})
+	}
+	return role, err
+}
+
 // AssignTicketHandler assigns tickets to staff.
 type AssignTicketHandler struct {
 	d     Deps
@@ -35,10 +45,7 @@ func NewAssignTicketHandler(d Deps, users UserDirectory) AssignTicketHandler {
 // Handle assigns the ticket to cmd.Assignee, who must be an agent or admin.
 func (h AssignTicketHandler) Handle(ctx context.Context, cmd ticketapi.AssignTicket) (ticketapi.Ticket, error) {
 	if identityapi.IsStaff(actorOf(ctx).Role) {
-		role, err := h.users.Role(ctx, cmd.Assignee)
-		if problem.CodeOf(err) == problem.CodeNotFound {
-			return ticketapi.Ticket{}, problem.Validation(problem.FieldError{Field: "assignee", Message: "no such user"})
-		}
+		role, err := roleOf(ctx, h.users, "assignee", cmd.Assignee)
 		if err != nil {
 			return ticketapi.Ticket{}, err
 		}

@@ -1,7 +1,6 @@
 package command
 
 import (
-	"context"
 	"time"
 
 	"helpdesk/contracts/events"
@@ -9,19 +8,10 @@ import (
 	"helpdesk/services/ticket/domain/ticket"
 )
 
-// CloseTicketHandler closes resolved tickets on the requester's confirmation,
-// or any open ticket on an admin's decision with a reason.
-type CloseTicketHandler struct{ d Deps }
-
-// NewCloseTicketHandler returns the handler.
-func NewCloseTicketHandler(d Deps) CloseTicketHandler {
-	d.mustBeComplete("NewCloseTicketHandler")
-	return CloseTicketHandler{d: d}
-}
-
-// Handle closes the ticket.
-func (h CloseTicketHandler) Handle(ctx context.Context, cmd ticketapi.CloseTicket) (ticketapi.Ticket, error) {
-	return h.d.change(ctx, cmd.Target, func(t *ticket.Ticket, actor ticket.Actor, now time.Time) ([]events.Payload, error) {
-		return t.Close(actor, cmd.Reason, now)
-	})
+// NewCloseTicketHandler returns the handler that closes a resolved ticket on its requester's confirmation, or any open ticket on an admin's decision with a reason.
+func NewCloseTicketHandler(d Deps) ChangeHandler[ticketapi.CloseTicket] {
+	return newChangeHandler("NewCloseTicketHandler", d, func(cmd ticketapi.CloseTicket) ticketapi.Target { return cmd.Target },
+		func(t *ticket.Ticket, a ticket.Actor, cmd ticketapi.CloseTicket, now time.Time) ([]events.Payload, error) {
+			return t.Close(a, cmd.Reason, now)
+		})
 }

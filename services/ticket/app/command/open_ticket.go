@@ -5,7 +5,6 @@ import (
 
 	"helpdesk/contracts/events"
 	"helpdesk/contracts/identityapi"
-	"helpdesk/contracts/problem"
 	"helpdesk/contracts/ticketapi"
 	"helpdesk/infra/aggregate"
 	"helpdesk/services/ticket/domain/ticket"
@@ -32,9 +31,7 @@ func NewOpenTicketHandler(d Deps, users UserDirectory) OpenTicketHandler {
 func (h OpenTicketHandler) Handle(ctx context.Context, cmd ticketapi.OpenTicket) (ticketapi.Ticket, error) {
 	actor := actorOf(ctx)
 	if cmd.Requester != "" && cmd.Requester != actor.ID && identityapi.IsStaff(actor.Role) {
-		if _, err := h.users.Role(ctx, cmd.Requester); problem.CodeOf(err) == problem.CodeNotFound {
-			return ticketapi.Ticket{}, problem.Validation(problem.FieldError{Field: "requester", Message: "no such user"})
-		} else if err != nil {
+		if _, err := roleOf(ctx, h.users, "requester", cmd.Requester); err != nil {
 			return ticketapi.Ticket{}, err
 		}
 	}

@@ -1,7 +1,6 @@
 package command
 
 import (
-	"context"
 	"time"
 
 	"helpdesk/contracts/events"
@@ -9,18 +8,10 @@ import (
 	"helpdesk/services/ticket/domain/ticket"
 )
 
-// ReopenTicketHandler reopens a resolved or closed ticket within the reopen window.
-type ReopenTicketHandler struct{ d Deps }
-
-// NewReopenTicketHandler returns the handler.
-func NewReopenTicketHandler(d Deps) ReopenTicketHandler {
-	d.mustBeComplete("NewReopenTicketHandler")
-	return ReopenTicketHandler{d: d}
-}
-
-// Handle reopens a resolved or closed ticket within the reopen window.
-func (h ReopenTicketHandler) Handle(ctx context.Context, cmd ticketapi.ReopenTicket) (ticketapi.Ticket, error) {
-	return h.d.change(ctx, cmd.Target, func(t *ticket.Ticket, actor ticket.Actor, now time.Time) ([]events.Payload, error) {
-		return t.Reopen(actor, cmd.Reason, now, h.d.Policy, h.d.Calendar)
-	})
+// NewReopenTicketHandler returns the handler that reopens a resolved or closed ticket within the reopen window.
+func NewReopenTicketHandler(d Deps) ChangeHandler[ticketapi.ReopenTicket] {
+	return newChangeHandler("NewReopenTicketHandler", d, func(cmd ticketapi.ReopenTicket) ticketapi.Target { return cmd.Target },
+		func(t *ticket.Ticket, a ticket.Actor, cmd ticketapi.ReopenTicket, now time.Time) ([]events.Payload, error) {
+			return t.Reopen(a, cmd.Reason, now, d.Policy, d.Calendar)
+		})
 }

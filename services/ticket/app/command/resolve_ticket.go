@@ -1,7 +1,6 @@
 package command
 
 import (
-	"context"
 	"time"
 
 	"helpdesk/contracts/events"
@@ -9,18 +8,10 @@ import (
 	"helpdesk/services/ticket/domain/ticket"
 )
 
-// ResolveTicketHandler resolves a ticket with a resolution note.
-type ResolveTicketHandler struct{ d Deps }
-
-// NewResolveTicketHandler returns the handler.
-func NewResolveTicketHandler(d Deps) ResolveTicketHandler {
-	d.mustBeComplete("NewResolveTicketHandler")
-	return ResolveTicketHandler{d: d}
-}
-
-// Handle resolves a ticket with a resolution note.
-func (h ResolveTicketHandler) Handle(ctx context.Context, cmd ticketapi.ResolveTicket) (ticketapi.Ticket, error) {
-	return h.d.change(ctx, cmd.Target, func(t *ticket.Ticket, actor ticket.Actor, now time.Time) ([]events.Payload, error) {
-		return t.Resolve(actor, cmd.Resolution, now, h.d.Policy, h.d.Calendar)
-	})
+// NewResolveTicketHandler returns the handler that resolves an open ticket and starts its auto-close wait.
+func NewResolveTicketHandler(d Deps) ChangeHandler[ticketapi.ResolveTicket] {
+	return newChangeHandler("NewResolveTicketHandler", d, func(cmd ticketapi.ResolveTicket) ticketapi.Target { return cmd.Target },
+		func(t *ticket.Ticket, a ticket.Actor, cmd ticketapi.ResolveTicket, now time.Time) ([]events.Payload, error) {
+			return t.Resolve(a, cmd.Resolution, now, d.Policy, d.Calendar)
+		})
 }

@@ -1,7 +1,6 @@
 package command
 
 import (
-	"context"
 	"time"
 
 	"helpdesk/contracts/events"
@@ -9,18 +8,10 @@ import (
 	"helpdesk/services/ticket/domain/ticket"
 )
 
-// StartWorkHandler moves an assigned ticket to in_progress.
-type StartWorkHandler struct{ d Deps }
-
-// NewStartWorkHandler returns the handler.
-func NewStartWorkHandler(d Deps) StartWorkHandler {
-	d.mustBeComplete("NewStartWorkHandler")
-	return StartWorkHandler{d: d}
-}
-
-// Handle moves an assigned ticket to in_progress.
-func (h StartWorkHandler) Handle(ctx context.Context, cmd ticketapi.StartWork) (ticketapi.Ticket, error) {
-	return h.d.change(ctx, cmd.Target, func(t *ticket.Ticket, actor ticket.Actor, now time.Time) ([]events.Payload, error) {
-		return t.StartWork(actor, now)
-	})
+// NewStartWorkHandler returns the handler that moves an assigned ticket to in_progress.
+func NewStartWorkHandler(d Deps) ChangeHandler[ticketapi.StartWork] {
+	return newChangeHandler("NewStartWorkHandler", d, func(cmd ticketapi.StartWork) ticketapi.Target { return cmd.Target },
+		func(t *ticket.Ticket, a ticket.Actor, cmd ticketapi.StartWork, now time.Time) ([]events.Payload, error) {
+			return t.StartWork(a, now)
+		})
 }

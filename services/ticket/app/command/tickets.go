@@ -57,3 +57,26 @@ func (d Deps) change(ctx context.Context, target ticketapi.Target, do func(t *ti
 }
 
 func errNotFound(id string) error { return problem.NotFound("ticket", id) }
+
+// ChangeHandler runs one command that changes an existing ticket: it loads
+// the ticket named by the command, checks the caller may see it, runs the
+// domain method and stores the events, honouring If-Match and idempotency.
+type ChangeHandler[C any] struct {
+	d      Deps
+	target func(C) ticketapi.Target
+	run    func(t *ticket.Ticket, a ticket.Actor, cmd C, now time.Time) ([]events.Payload, error)
+}
+
+// newChangeHandler builds the handler of one use case.
+func newChangeHandler[C any](name string, d Deps, target func(C) ticketapi.Target,
+	run func(t *ticket.Ticket, a ticket.Actor, cmd C, now time.Time) ([]events.Payload, error)) ChangeHandler[C] {
+	d.mustBeComplete(name)
+	return ChangeHandler[C]{d: d, target: target, run: run}
+}
+
+// Handle runs the command and returns the ticket as the caller may see it.
+func (h ChangeHandler[C]) Handle(ctx context.Context, cmd C) (ticketapi.Ticket, error) {
+	return h.d.change(ctx, h.target(cmd), func(t *ticket.Ticket, a ticket.Actor, now time.Time) ([]events.Payload, error) {
+		return h.run(t, a, cmd, now)
+	})
+}
