@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 
-	"helpdesk/contracts/identityapi"
 	"helpdesk/contracts/ticketapi"
 	"helpdesk/infra/aggregate"
 	"helpdesk/services/ticket/domain/ticket"
@@ -30,17 +29,14 @@ func (h HistoryHandler) Handle(ctx context.Context, q ticketapi.GetEvents) (tick
 	if err != nil {
 		return ticketapi.History{}, err
 	}
-	staff := identityapi.IsStaff(actor.Role) || actor.Role == "system"
 	out := ticketapi.History{TicketID: q.TicketID, Events: make([]ticketapi.Event, 0, len(evs))}
 	for _, e := range evs {
-		if e.Type == ticketapi.EventReplied && !staff {
-			var r ticketapi.Replied
-			if err := e.Decode(&r); err != nil {
-				return ticketapi.History{}, err
-			}
-			if r.Internal {
-				continue
-			}
+		visible, err := ticket.CanSeeEvent(actor, e)
+		if err != nil {
+			return ticketapi.History{}, err
+		}
+		if !visible {
+			continue
 		}
 		out.Events = append(out.Events, ticketapi.Event{
 			ID: e.ID, Type: e.Type, Version: e.AggregateVersion, OccurredAt: e.OccurredAt,

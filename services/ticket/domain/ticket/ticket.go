@@ -166,12 +166,28 @@ func (t *Ticket) CanView(a Actor) bool {
 	return a.isStaff() || a.isSystem() || a.ID == t.requester
 }
 
+// seesInternalNotes reports whether the actor may read internal notes.
+func (a Actor) seesInternalNotes() bool { return a.isStaff() || a.isSystem() }
+
+// CanSeeEvent reports whether the actor may see an event in a ticket's
+// history: everything but internal notes, which are for staff only.
+func CanSeeEvent(a Actor, e events.Envelope) (bool, error) {
+	if e.Type != ticketapi.EventReplied || a.seesInternalNotes() {
+		return true, nil
+	}
+	var r ticketapi.Replied
+	if err := e.Decode(&r); err != nil {
+		return false, err
+	}
+	return !r.Internal, nil
+}
+
 // View renders the ticket as the actor may see it: internal notes are for
 // staff only.
 func (t *Ticket) View(a Actor) ticketapi.Ticket {
 	replies := make([]ticketapi.Reply, 0, len(t.replies))
 	for _, r := range t.replies {
-		if r.Internal && !a.isStaff() && !a.isSystem() {
+		if r.Internal && !a.seesInternalNotes() {
 			continue
 		}
 		replies = append(replies, r)

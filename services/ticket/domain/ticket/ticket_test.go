@@ -438,3 +438,27 @@ func TestPolicy_Validate(t *testing.T) {
 		t.Fatalf("Validate = %v", err)
 	}
 }
+
+func TestCanSeeEvent(t *testing.T) {
+	h := inStatus(t, ticketapi.StatusInProgress)
+	h.do(h.tk.Reply(agent, "n1", "内部备注", true, false, monday))
+	h.do(h.tk.Reply(agent, "r1", "公开回复", false, false, monday))
+	for _, tt := range []struct {
+		actor ticket.Actor
+		want  int
+	}{{requester, len(h.evs) - 1}, {agent, len(h.evs)}, {system, len(h.evs)}} {
+		seen := 0
+		for _, e := range h.evs {
+			ok, err := ticket.CanSeeEvent(tt.actor, e)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ok {
+				seen++
+			}
+		}
+		if seen != tt.want {
+			t.Errorf("%s sees %d of %d events, want %d", tt.actor.Role, seen, len(h.evs), tt.want)
+		}
+	}
+}
