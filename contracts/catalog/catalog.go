@@ -6,6 +6,7 @@ package catalog
 import (
 	"helpdesk/contracts/events"
 	"helpdesk/contracts/identityapi"
+	"helpdesk/contracts/kbapi"
 	"helpdesk/contracts/ticketapi"
 )
 
@@ -21,5 +22,14 @@ func Payloads() []events.Payload {
 		ticketapi.Reopened{},
 		ticketapi.SLABreached{},
 		identityapi.UserRegistered{},
+		kbapi.CategoryCreated{},
+		kbapi.CategoryRenamed{},
+		kbapi.CategoryMoved{},
+		kbapi.ArticleDrafted{},
+		kbapi.ArticleEdited{},
+		kbapi.ArticlePublished{},
+		kbapi.ArticleArchived{},
+		kbapi.FeedbackVoted{},
+		kbapi.FeedbackViewed{},
 	}
 }

@@ -17,14 +17,18 @@ import (
 
 // Services that own an event stream.
 const (
-	ServiceTicket   = "ticket"
-	ServiceIdentity = "identity"
+	ServiceTicket    = "ticket"
+	ServiceIdentity  = "identity"
+	ServiceKnowledge = "knowledge"
 )
 
 // Aggregate types.
 const (
-	AggregateTicket = "ticket"
-	AggregateUser   = "user"
+	AggregateTicket   = "ticket"
+	AggregateUser     = "user"
+	AggregateCategory = "category"
+	AggregateArticle  = "article"
+	AggregateFeedback = "article_feedback"
 )
 
 // EventPrefix is the first token of every event subject.
@@ -63,6 +67,23 @@ func Ticket(id string) Aggregate {
 // User returns the aggregate reference of a user account.
 func User(id string) Aggregate {
 	return Aggregate{Service: ServiceIdentity, Type: AggregateUser, ID: id}
+}
+
+// Category returns the aggregate reference of a knowledge-base category.
+func Category(id string) Aggregate {
+	return Aggregate{Service: ServiceKnowledge, Type: AggregateCategory, ID: id}
+}
+
+// Article returns the aggregate reference of a knowledge-base article.
+func Article(id string) Aggregate {
+	return Aggregate{Service: ServiceKnowledge, Type: AggregateArticle, ID: id}
+}
+
+// Feedback returns the aggregate reference of an article's votes and views,
+// kept apart from the article so that readers' votes never make an editor's
+// If-Match stale.
+func Feedback(articleID string) Aggregate {
+	return Aggregate{Service: ServiceKnowledge, Type: AggregateFeedback, ID: articleID}
 }
 
 // Request subjects: every service exposes a nats.go micro service whose
