@@ -23,7 +23,7 @@ type Summary struct {
 // model fill up again while it rebuilds.
 func (r *Runner) Rebuild(ctx context.Context, progress func(done, total uint64)) (Summary, error) {
 	started := time.Now()
-	st, err := r.js.Stream(ctx, r.cfg.Handler.Stream())
+	st, err := r.js.Stream(ctx, r.target.Stream())
 	if err != nil {
 		return Summary{}, fmt.Errorf("rebuild %s: %w", r.name, err)
 	}
@@ -32,7 +32,7 @@ func (r *Runner) Rebuild(ctx context.Context, progress func(done, total uint64))
 	resume := r.pause()
 	err = r.reset(ctx)
 	if err == nil {
-		err = r.js.DeleteConsumer(ctx, r.cfg.Handler.Stream(), r.consumerName())
+		err = r.js.DeleteConsumer(ctx, r.target.Stream(), r.consumerName())
 		if errors.Is(err, jetstream.ErrConsumerNotFound) {
 			err = nil
 		}
@@ -60,20 +60,9 @@ func (r *Runner) Rebuild(ctx context.Context, progress func(done, total uint64))
 	return Summary{Name: r.name, Events: total, Position: r.Position(), Duration: time.Since(started)}, nil
 }
 
-// reset empties the read model and sets the position to 0 in one transaction.
+// reset empties the read model and sets the position to 0.
 func (r *Runner) reset(ctx context.Context) error {
-	tx, err := r.cfg.DB.Write.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("rebuild %s: %w", r.name, err)
-	}
-	defer tx.Rollback()
-	if err := r.cfg.Handler.Reset(ctx, tx); err != nil {
-		return fmt.Errorf("rebuild %s: reset: %w", r.name, err)
-	}
-	if err := r.savePosition(ctx, tx, 0); err != nil {
-		return err
-	}
-	if err := tx.Commit(); err != nil {
+	if err := r.target.Reset(ctx); err != nil {
 		return fmt.Errorf("rebuild %s: %w", r.name, err)
 	}
 	r.mu.Lock()

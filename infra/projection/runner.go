@@ -2,7 +2,8 @@
 // one Handler the events of one stream, in order, through a durable
 // JetStream consumer consumed with watermill, and records the position (the
 // stream sequence of the last applied event) in the read model's database in
-// the same transaction as the change. The database position, not the
+// the same transaction as the change (a Target outside SQL stores it
+// atomically in its own way). The stored position, not the
 // consumer's ack state, is the truth: on start the consumer is (re)created
 // to deliver from the position onward, so a crash between commit and ack, or
 // between ack and commit, neither loses nor repeats an event.
@@ -48,11 +49,13 @@ type Handler interface {
 	Reset(ctx context.Context, tx *sql.Tx) error
 }
 
-// RunnerConfig configures a Runner.
+// RunnerConfig configures a Runner: Conn, and either DB and Handler for a
+// SQL read model or Target for any other.
 type RunnerConfig struct {
 	Conn    *nats.Conn
 	DB      *sqlstore.DB
 	Handler Handler
+	Target  Target
 	Logger  *slog.Logger
 	// Registerer receives the lag metrics; default prometheus.DefaultRegisterer.
 	Registerer prometheus.Registerer
@@ -83,11 +86,14 @@ func (c *RunnerConfig) Validate() error {
 	if c.Conn == nil {
 		errs = append(errs, errors.New("projection: Conn is required"))
 	}
-	if c.DB == nil {
-		errs = append(errs, errors.New("projection: DB is required"))
-	}
-	if c.Handler == nil {
-		errs = append(errs, errors.New("projection: Handler is required"))
+	switch {
+	case c.Target != nil && (c.Handler != nil || c.DB != nil):
+		errs = append(errs, errors.New("projection: set either Target or DB and Handler, not both"))
+	case c.Target != nil:
+	case c.Handler == nil:
+		errs = append(errs, errors.New("projection: Handler or Target is required"))
+	case c.DB == nil:
+		errs = append(errs, errors.New("projection: DB is required with a Handler"))
 	}
 	return errors.Join(errs...)
 }
@@ -95,6 +101,7 @@ func (c *RunnerConfig) Validate() error {
 // Runner runs one projection.
 type Runner struct {
 	cfg     RunnerConfig
+	target  Target
 	js      jetstream.JetStream
 	name    string
 	metrics metrics
@@ -115,22 +122,24 @@ func NewRunner(cfg RunnerConfig) (*Runner, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	ctx := context.Background()
+	target := cfg.Target
+	if target == nil {
+		t, err := newSQLTarget(ctx, cfg.DB, cfg.Handler)
+		if err != nil {
+			return nil, err
+		}
+		target = t
+	}
 	js, err := jetstream.New(cfg.Conn)
 	if err != nil {
-		return nil, fmt.Errorf("projection %s: %w", cfg.Handler.Name(), err)
+		return nil, fmt.Errorf("projection %s: %w", target.Name(), err)
 	}
 	r := &Runner{
-		cfg: cfg, js: js, name: cfg.Handler.Name(), advanced: make(chan struct{}),
-		metrics: newMetrics(cfg.Registerer, cfg.Handler.Name()),
+		cfg: cfg, target: target, js: js, name: target.Name(), advanced: make(chan struct{}),
+		metrics: newMetrics(cfg.Registerer, target.Name()),
 	}
-	ctx := context.Background()
-	if err := cfg.DB.Migrate(ctx, "projection_positions", positionMigrations); err != nil {
-		return nil, err
-	}
-	if err := cfg.DB.Migrate(ctx, r.name, cfg.Handler.Migrations()); err != nil {
-		return nil, err
-	}
-	if r.position, err = r.loadPosition(ctx); err != nil {
+	if r.position, err = target.Position(ctx); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -140,7 +149,7 @@ func NewRunner(cfg RunnerConfig) (*Runner, error) {
 func (r *Runner) Name() string { return r.name }
 
 // Stream is the stream the projection reads.
-func (r *Runner) Stream() string { return r.cfg.Handler.Stream() }
+func (r *Runner) Stream() string { return r.target.Stream() }
 
 // Position is the stream sequence of the last applied event.
 func (r *Runner) Position() uint64 {
@@ -230,7 +239,7 @@ func (r *Runner) consumerName() string { return "proj_" + r.name }
 // an existing consumer whose ack floor equals the position and recreates it
 // otherwise.
 func (r *Runner) ensureConsumer(ctx context.Context, position uint64) error {
-	stream := r.cfg.Handler.Stream()
+	stream := r.target.Stream()
 	if c, err := r.js.Consumer(ctx, stream, r.consumerName()); err == nil {
 		info, err := c.Info(ctx)
 		if err == nil && info.AckFloor.Stream == position && info.Delivered.Stream == position {
@@ -280,7 +289,7 @@ func (r *Runner) consume(ctx context.Context) error {
 	}
 	// The subscriber is not closed: Close would drain the shared connection.
 	// Cancelling ctx ends the subscription.
-	msgs, err := sub.Subscribe(ctx, r.cfg.Handler.Stream())
+	msgs, err := sub.Subscribe(ctx, r.target.Stream())
 	if err != nil {
 		return fmt.Errorf("projection %s subscribe: %w", r.name, err)
 	}
@@ -342,30 +351,31 @@ func (r *Runner) collect(ctx context.Context, msgs <-chan *message.Message) ([]d
 	return batch, true
 }
 
-// applyBatch applies the batch's new events in one transaction together with
-// the new position and returns how many deliveries are done with. When an
-// event fails, the events before it are committed and the failing one is
-// logged and left for a retry: it holds back only this projection.
+// applyBatch applies the batch's new events in one Batch of the target
+// together with the new position and returns how many deliveries are done
+// with. When an event fails, the events before it are committed and the
+// failing one is logged and left for a retry: it holds back only this
+// projection.
 func (r *Runner) applyBatch(ctx context.Context, batch []delivery) int {
-	tx, err := r.cfg.DB.Write.BeginTx(ctx, nil)
+	tb, err := r.target.Begin(ctx)
 	if err != nil {
-		r.fail(ctx, 0, "", fmt.Errorf("begin: %w", err))
+		r.fail(ctx, 0, "", err)
 		return 0
 	}
-	defer tx.Rollback()
+	defer tb.Discard()
 	pos, applied := r.Position(), 0
 	var last events.Envelope
 	for i, d := range batch {
 		err := d.err
 		if err == nil && d.seq > pos {
-			err = r.applyOne(ctx, tx, d.env)
+			err = r.applyOne(ctx, tb, d.env)
 		}
 		if err != nil {
 			r.fail(ctx, d.seq, d.env.Type, err)
 			if i == 0 {
 				return 0
 			}
-			_ = tx.Rollback()
+			tb.Discard()
 			return r.applyBatch(ctx, batch[:i])
 		}
 		if d.seq > pos {
@@ -375,12 +385,8 @@ func (r *Runner) applyBatch(ctx context.Context, batch []delivery) int {
 	if applied == 0 {
 		return len(batch) // all were redeliveries
 	}
-	if err := r.savePosition(ctx, tx, pos); err != nil {
+	if err := tb.Commit(ctx, pos); err != nil {
 		r.fail(ctx, pos, "", err)
-		return 0
-	}
-	if err := tx.Commit(); err != nil {
-		r.fail(ctx, pos, "", fmt.Errorf("commit: %w", err))
 		return 0
 	}
 	r.advance(pos)
@@ -388,7 +394,7 @@ func (r *Runner) applyBatch(ctx context.Context, batch []delivery) int {
 	return len(batch)
 }
 
-func (r *Runner) applyOne(ctx context.Context, tx *sql.Tx, env events.Envelope) error {
+func (r *Runner) applyOne(ctx context.Context, tb Batch, env events.Envelope) error {
 	if env.TraceParent != "" {
 		h := nats.Header{}
 		h.Set(events.HeaderTraceParent, env.TraceParent)
@@ -400,7 +406,7 @@ func (r *Runner) applyOne(ctx context.Context, tx *sql.Tx, env events.Envelope) 
 	ctx, span := otel.Tracer("helpdesk/projection").Start(ctx, "projection "+r.name+" "+env.Type,
 		trace.WithSpanKind(trace.SpanKindConsumer))
 	defer span.End()
-	return r.cfg.Handler.Apply(ctx, tx, env)
+	return tb.Apply(ctx, env)
 }
 
 func (r *Runner) fail(ctx context.Context, seq uint64, typ string, err error) {
