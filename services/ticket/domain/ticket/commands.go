@@ -1,12 +1,9 @@
 package ticket
 
 import (
-	"fmt"
 	"slices"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"helpdesk/contracts/events"
 	"helpdesk/contracts/identityapi"
@@ -44,9 +41,9 @@ func Open(id string, a Actor, cmd ticketapi.OpenTicket, now time.Time, p Policy,
 	}
 	var bad []problem.FieldError
 	title := strings.TrimSpace(cmd.Title)
-	bad = checkText(bad, "title", title, ticketapi.MaxTitle, true, false)
-	bad = checkText(bad, "description", cmd.Description, ticketapi.MaxDescription, false, true)
-	bad = checkText(bad, "category", strings.TrimSpace(cmd.Category), ticketapi.MaxCategory, false, false)
+	bad = problem.CheckText(bad, "title", title, ticketapi.MaxTitle, true, false)
+	bad = problem.CheckText(bad, "description", cmd.Description, ticketapi.MaxDescription, false, true)
+	bad = problem.CheckText(bad, "category", strings.TrimSpace(cmd.Category), ticketapi.MaxCategory, false, false)
 	if !slices.Contains(ticketapi.Priorities, cmd.Priority) {
 		bad = append(bad, problem.FieldError{Field: "priority", Message: "must be P1, P2, P3 or P4"})
 	}
@@ -64,26 +61,6 @@ func Open(id string, a Actor, cmd ticketapi.OpenTicket, now time.Time, p Policy,
 		FirstResponseDue: target.FirstResponse.After(now, cal).UTC(), ResolutionDue: target.Resolution.After(now, cal).UTC(),
 	})
 	return t, evs, nil
-}
-
-// checkText appends a field error when s is missing (if required), too long
-// (in characters), not UTF-8, or holds control characters (newlines and tabs
-// only where multiline).
-func checkText(bad []problem.FieldError, field, s string, max int, required, multiline bool) []problem.FieldError {
-	switch {
-	case required && strings.TrimSpace(s) == "":
-		return append(bad, problem.FieldError{Field: field, Message: "is required"})
-	case !utf8.ValidString(s):
-		return append(bad, problem.FieldError{Field: field, Message: "is not valid UTF-8"})
-	case utf8.RuneCountInString(s) > max:
-		return append(bad, problem.FieldError{Field: field, Message: fmt.Sprintf("must be at most %d characters", max)})
-	}
-	for _, r := range s {
-		if unicode.IsControl(r) && !(multiline && (r == '\n' || r == '\r' || r == '\t')) {
-			return append(bad, problem.FieldError{Field: field, Message: "must not contain control characters"})
-		}
-	}
-	return bad
 }
 
 // Assign gives the ticket to a staff member. A new ticket becomes assigned;
@@ -128,7 +105,7 @@ func (t *Ticket) Reply(a Actor, replyID, body string, internal, awaitCustomer bo
 		return nil, problem.New(problem.CodePermissionDenied, "only agents and admins can write internal notes or wait for the customer")
 	}
 	var bad []problem.FieldError
-	if bad = checkText(bad, "body", body, ticketapi.MaxReply, true, true); len(bad) > 0 {
+	if bad = problem.CheckText(bad, "body", body, ticketapi.MaxReply, true, true); len(bad) > 0 {
 		return nil, problem.Validation(bad...)
 	}
 	if internal && awaitCustomer {
@@ -160,7 +137,7 @@ func (t *Ticket) Resolve(a Actor, resolution string, now time.Time, p Policy, ca
 		return nil, err
 	}
 	var bad []problem.FieldError
-	if bad = checkText(bad, "resolution", resolution, ticketapi.MaxReply, true, true); len(bad) > 0 {
+	if bad = problem.CheckText(bad, "resolution", resolution, ticketapi.MaxReply, true, true); len(bad) > 0 {
 		return nil, problem.Validation(bad...)
 	}
 	if !t.isOpen() {
@@ -174,7 +151,7 @@ func (t *Ticket) Resolve(a Actor, resolution string, now time.Time, p Policy, ca
 func (t *Ticket) Close(a Actor, reason string, now time.Time) ([]events.Payload, error) {
 	reason = strings.TrimSpace(reason)
 	var bad []problem.FieldError
-	if bad = checkText(bad, "reason", reason, ticketapi.MaxReason, false, true); len(bad) > 0 {
+	if bad = problem.CheckText(bad, "reason", reason, ticketapi.MaxReason, false, true); len(bad) > 0 {
 		return nil, problem.Validation(bad...)
 	}
 	if t.status == ticketapi.StatusClosed {
@@ -218,7 +195,7 @@ func (t *Ticket) Reopen(a Actor, reason string, now time.Time, p Policy, cal Cal
 	}
 	reason = strings.TrimSpace(reason)
 	var bad []problem.FieldError
-	if bad = checkText(bad, "reason", reason, ticketapi.MaxReason, true, true); len(bad) > 0 {
+	if bad = problem.CheckText(bad, "reason", reason, ticketapi.MaxReason, true, true); len(bad) > 0 {
 		return nil, problem.Validation(bad...)
 	}
 	if t.status != ticketapi.StatusResolved && t.status != ticketapi.StatusClosed {

@@ -1,0 +1,28 @@
+package problem
+
+import (
+	"fmt"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// CheckText appends a field error to bad when s is missing (if required),
+// longer than max characters, not UTF-8, or holds control characters
+// (newlines and tabs are allowed where multiline), and returns bad.
+func CheckText(bad []FieldError, field, s string, max int, required, multiline bool) []FieldError {
+	switch {
+	case required && strings.TrimSpace(s) == "":
+		return append(bad, FieldError{Field: field, Message: "is required"})
+	case !utf8.ValidString(s):
+		return append(bad, FieldError{Field: field, Message: "is not valid UTF-8"})
+	case utf8.RuneCountInString(s) > max:
+		return append(bad, FieldError{Field: field, Message: fmt.Sprintf("must be at most %d characters", max)})
+	}
+	for _, r := range s {
+		if unicode.IsControl(r) && !(multiline && (r == '\n' || r == '\r' || r == '\t')) {
+			return append(bad, FieldError{Field: field, Message: "must not contain control characters"})
+		}
+	}
+	return bad
+}

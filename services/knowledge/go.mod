@@ -1,0 +1,18 @@
+module helpdesk/services/knowledge
+
+go 1.26.0
+
+require (
+	helpdesk/contracts v0.0.0
+	helpdesk/infra v0.0.0
+)
+
+replace helpdesk/contracts => ../../contracts
+
+replace helpdesk/infra => ../../infra
+
+replace helpdesk/gateway => ../../gateway
+
+replace helpdesk/services/identity => ../../services/identity
+
+replace helpdesk/services/ticket => ../../services/ticket
