@@ -32,3 +32,4 @@ replace helpdesk/infra => ../infra
 replace helpdesk/services/ticket => ../services/ticket
 
 replace helpdesk/services/identity => ../services/identity
+replace helpdesk/services/knowledge => ../services/knowledge

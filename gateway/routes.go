@@ -62,6 +62,7 @@ func (s *Server) routes() {
 		cmd := ticketapi.ReopenTicket{Target: t}
 		return cmd, decode(c, &cmd)
 	}))
+	s.kbRoutes(authed)
 	e.RouteNotFound("/*", func(*echo.Context) error { return echo.ErrNotFound })
 }
 
@@ -111,27 +112,39 @@ func writeTicket(c *echo.Context, status int, t ticketapi.Ticket) error {
 	return c.JSON(status, t)
 }
 
-// ticketCommand handles POST /tickets/:id/<command>: If-Match and
-// Idempotency-Key headers, a strictly decoded body, the service call.
-func ticketCommand(s *Server, endpoint string, build func(ticketapi.Target, *echo.Context) (any, error)) echo.HandlerFunc {
+// versionedCommand handles POST (or PATCH) /<things>/:id/<command> on a
+// versioned aggregate: If-Match and Idempotency-Key headers, a strictly
+// decoded body that build turns into the command, the service call, and
+// the result with its version as ETag.
+func versionedCommand[R any](s *Server, service, endpoint string, version func(R) uint64,
+	build func(id string, expected uint64, c *echo.Context) (any, error)) echo.HandlerFunc {
 	return func(c *echo.Context) error {
-		version, err := expectedVersion(c)
+		expected, err := expectedVersion(c)
 		if err != nil {
 			return err
 		}
 		if err := withIdempotencyKey(c); err != nil {
 			return err
 		}
-		cmd, err := build(ticketapi.Target{TicketID: c.Param("id"), ExpectedVersion: version}, c)
+		cmd, err := build(c.Param("id"), expected, c)
 		if err != nil {
 			return err
 		}
-		t, err := call[ticketapi.Ticket](s, c, subjects.ServiceTicket, endpoint, cmd)
+		res, err := call[R](s, c, service, endpoint, cmd)
 		if err != nil {
 			return err
 		}
-		return writeTicket(c, http.StatusOK, t)
+		c.Response().Header().Set("ETag", etag(version(res)))
+		return c.JSON(http.StatusOK, res)
 	}
+}
+
+// ticketCommand handles POST /tickets/:id/<command>.
+func ticketCommand(s *Server, endpoint string, build func(ticketapi.Target, *echo.Context) (any, error)) echo.HandlerFunc {
+	return versionedCommand(s, subjects.ServiceTicket, endpoint, func(t ticketapi.Ticket) uint64 { return t.Version },
+		func(id string, expected uint64, c *echo.Context) (any, error) {
+			return build(ticketapi.Target{TicketID: id, ExpectedVersion: expected}, c)
+		})
 }
 
 func (s *Server) openTicket(c *echo.Context) error {
@@ -171,12 +184,9 @@ func (s *Server) listTickets(c *echo.Context) error {
 		Status: c.QueryParam("status"), Assignee: c.QueryParam("assignee"), Requester: c.QueryParam("requester"),
 		Category: c.QueryParam("category"), Priority: c.QueryParam("priority"), Cursor: c.QueryParam("cursor"),
 	}
-	if l := c.QueryParam("limit"); l != "" {
-		n, err := strconv.Atoi(l)
-		if err != nil {
-			return problem.New(problem.CodeInvalidArgument, "limit must be a number")
-		}
-		q.Limit = n
+	var err error
+	if q.Limit, err = intParam(c, "limit"); err != nil {
+		return err
 	}
 	page, err := call[ticketapi.Page](s, c, subjects.ServiceTicket, ticketapi.EndpointList, q)
 	if err != nil {
@@ -255,7 +265,7 @@ func (s *Server) ready(c *echo.Context) error {
 	if s.cfg.Conn.Status() != nats.CONNECTED {
 		return problem.New(problem.CodeUnavailable, "not connected to NATS (%s)", s.cfg.Conn.Status())
 	}
-	for _, svc := range []string{subjects.ServiceIdentity, subjects.ServiceTicket} {
+	for _, svc := range []string{subjects.ServiceIdentity, subjects.ServiceTicket, subjects.ServiceKnowledge} {
 		ctx, cancel := context.WithTimeout(c.Request().Context(), time.Second)
 		_, err := s.cfg.Conn.RequestWithContext(ctx, "$SRV.PING.helpdesk-"+svc, nil)
 		cancel()

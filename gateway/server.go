@@ -104,7 +104,9 @@ func New(cfg Config) (*Server, error) {
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,
 		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    64 << 10,
+		// Room for a 10,000-character Chinese search (90 KB URL-encoded), so
+		// that it gets a problem response from the API, not a bare 431.
+		MaxHeaderBytes: 128 << 10,
 	}
 	return s, nil
 }

@@ -84,19 +84,6 @@ type DraftArticle struct {
 	Tags       []string `json:"tags,omitempty"`
 }
 
-// DraftFromSource creates a draft article from a resolved ticket or an
-// ended call. Idempotent per source: a second request for the same source
-// returns the first draft.
-type DraftFromSource struct {
-	Source   ArticleSource `json:"source"`
-	Question string        `json:"question"`
-	Details  string        `json:"details,omitempty"`
-	Answer   string        `json:"answer"`
-	// Category is the source's category name; the draft goes into the
-	// category of that name when there is exactly one.
-	Category string `json:"category,omitempty"`
-}
-
 // ArticleTarget names the article a command applies to and, optionally, the
 // version the client last saw (from If-Match); zero means "whatever is
 // current".

@@ -80,3 +80,10 @@ func CodeOf(err error) Code {
 	}
 	return CodeInternal
 }
+
+// InvalidArgument is a malformed request parameter (HTTP 400).
+func InvalidArgument(field, message string) *Error {
+	e := New(CodeInvalidArgument, "%s %s", field, message)
+	e.Fields = []FieldError{{Field: field, Message: message}}
+	return e
+}

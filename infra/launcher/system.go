@@ -25,12 +25,13 @@ import (
 	"helpdesk/infra/natsembed"
 	"helpdesk/infra/sqlstore"
 	identity "helpdesk/services/identity/service"
+	knowledge "helpdesk/services/knowledge/service"
 	ticketdomain "helpdesk/services/ticket/domain/ticket"
 	ticket "helpdesk/services/ticket/service"
 )
 
 // Services lists the services `helpdesk serve` can run, in start order.
-var Services = []string{subjects.ServiceIdentity, subjects.ServiceTicket}
+var Services = []string{subjects.ServiceIdentity, subjects.ServiceTicket, subjects.ServiceKnowledge}
 
 // UpConfig configures the all-in-one system.
 type UpConfig struct {
@@ -51,6 +52,8 @@ type UpConfig struct {
 	JWTSecret string
 	// DB overrides the read-model database (default SQLite under DataDir).
 	DB sqlstore.Config
+	// IndexDir overrides where the search indexes live (default DataDir/search).
+	IndexDir string
 	// DeadlineInterval is how often SLA and auto-close deadlines are checked.
 	DeadlineInterval time.Duration
 	// Policy overrides the ticket lifecycle rules (SLA targets, auto-close
@@ -77,6 +80,9 @@ func (c *UpConfig) setDefaults() {
 	if c.DB.Driver == "" {
 		c.DB = sqlstore.Config{Driver: "sqlite", DSN: filepath.Join(c.DataDir, "readmodels.db")}
 	}
+	if c.IndexDir == "" {
+		c.IndexDir = filepath.Join(c.DataDir, "search")
+	}
 }
 
 // System is a running all-in-one Helpdesk.
@@ -92,6 +98,8 @@ type System struct {
 	Registry *prometheus.Registry
 	// Ticket is the running ticket service (tests reach its projection).
 	Ticket *ticket.Service
+	// Knowledge is the running knowledge service.
+	Knowledge *knowledge.Service
 
 	nats   *natsembed.Server
 	parts  *Parts
@@ -118,7 +126,7 @@ func Up(ctx context.Context, cfg UpConfig) (*System, error) {
 	}
 	reg := NewRegistry()
 	parts, err := StartParts(ctx, PartsConfig{
-		Conn: nc, Services: Services, Gateway: true, Listen: cfg.Listen, DB: cfg.DB,
+		Conn: nc, Services: Services, Gateway: true, Listen: cfg.Listen, DB: cfg.DB, IndexDir: cfg.IndexDir,
 		JWTSecret: cfg.JWTSecret, AdminPassword: cfg.AdminPassword, EnsureAdmin: true,
 		DeadlineInterval: cfg.DeadlineInterval, Policy: cfg.Policy, Clock: cfg.Clock, Logger: cfg.Logger, Registry: reg,
 	})
@@ -129,7 +137,7 @@ func Up(ctx context.Context, cfg UpConfig) (*System, error) {
 	}
 	return &System{
 		URL: parts.URL, NATSURL: srv.ClientURL(), AdminPassword: parts.AdminPassword,
-		Registry: reg, Ticket: parts.Ticket, nats: srv, parts: parts,
+		Registry: reg, Ticket: parts.Ticket, Knowledge: parts.Knowledge, nats: srv, parts: parts,
 	}, nil
 }
 
@@ -162,6 +170,9 @@ type PartsConfig struct {
 	Gateway bool
 	Listen  string
 	DB      sqlstore.Config
+	// IndexDir holds the knowledge service's search indexes; empty keeps
+	// them in memory.
+	IndexDir string
 	// EnsureAdmin creates the account "admin" with AdminPassword (or a
 	// generated one) if it does not exist; needs the identity service.
 	EnsureAdmin      bool
@@ -179,6 +190,7 @@ type Parts struct {
 	URL           string
 	AdminPassword string
 	Ticket        *ticket.Service
+	Knowledge     *knowledge.Service
 
 	conn     *nats.Conn
 	identity *identity.Service
@@ -210,13 +222,21 @@ func StartParts(ctx context.Context, cfg PartsConfig) (_ *Parts, err error) {
 		case subjects.ServiceIdentity:
 			p.identity, err = identity.Start(identity.Config{Conn: cfg.Conn, Store: store, Logger: cfg.Logger, Registerer: cfg.Registry})
 		case subjects.ServiceTicket:
-			if p.db, err = sqlstore.Open(ctx, cfg.DB); err != nil {
-				return nil, fmt.Errorf("read-model database: %w", err)
+			if err = p.openDB(ctx, cfg.DB); err != nil {
+				return nil, err
 			}
 			p.Ticket, err = ticket.Start(ctx, ticket.Config{
 				Conn: cfg.Conn, Store: store, DB: p.db, Calendar: calendar.NewChina(),
 				Logger: cfg.Logger, Registerer: cfg.Registry, Clock: cfg.Clock, DeadlineInterval: cfg.DeadlineInterval,
 				Policy: cfg.Policy,
+			})
+		case subjects.ServiceKnowledge:
+			if err = p.openDB(ctx, cfg.DB); err != nil {
+				return nil, err
+			}
+			p.Knowledge, err = knowledge.Start(ctx, knowledge.Config{
+				Conn: cfg.Conn, Store: store, DB: p.db, IndexDir: cfg.IndexDir,
+				Logger: cfg.Logger, Registerer: cfg.Registry, Clock: cfg.Clock,
 			})
 		default:
 			err = fmt.Errorf("unknown service %q (have %v)", name, Services)
@@ -236,6 +256,20 @@ func StartParts(ctx context.Context, cfg PartsConfig) (_ *Parts, err error) {
 		}
 	}
 	return p, nil
+}
+
+// openDB opens the read-model database once, for every service that
+// needs it.
+func (p *Parts) openDB(ctx context.Context, cfg sqlstore.Config) error {
+	if p.db != nil {
+		return nil
+	}
+	db, err := sqlstore.Open(ctx, cfg)
+	if err != nil {
+		return fmt.Errorf("read-model database: %w", err)
+	}
+	p.db = db
+	return nil
 }
 
 func (p *Parts) startGateway(ctx context.Context, js jetstream.JetStream, cfg PartsConfig) error {
@@ -268,6 +302,10 @@ func (p *Parts) Stop(ctx context.Context) error {
 	if p.gateway != nil {
 		errs = append(errs, p.gateway.Shutdown(ctx))
 		p.gateway = nil
+	}
+	if p.Knowledge != nil {
+		errs = append(errs, p.Knowledge.Stop())
+		p.Knowledge = nil
 	}
 	if p.Ticket != nil {
 		errs = append(errs, p.Ticket.Stop())

@@ -19,3 +19,4 @@ replace helpdesk/infra => ../../infra
 replace helpdesk/gateway => ../../gateway
 
 replace helpdesk/services/ticket => ../../services/ticket
+replace helpdesk/services/knowledge => ../knowledge

@@ -14,3 +14,4 @@ replace helpdesk/infra => ../../infra
 replace helpdesk/gateway => ../../gateway
 
 replace helpdesk/services/identity => ../../services/identity
+replace helpdesk/services/knowledge => ../knowledge

@@ -19,6 +19,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -276,7 +277,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var c common
 	c.register(fs, true)
 	natsURL := natsFlag(fs)
-	dataDir := fs.String("data-dir", env("HELPDESK_DATA_DIR", "./data"), "where the SQLite read models are kept (HELPDESK_DATA_DIR)")
+	dataDir := fs.String("data-dir", env("HELPDESK_DATA_DIR", "./data"), "where the SQLite read models and search indexes are kept (HELPDESK_DATA_DIR)")
 	admin := fs.Bool("ensure-admin", false, "identity only: create the account 'admin' (HELPDESK_ADMIN_PASSWORD or generated) if missing")
 	if err := parse(fs, args[1:]); err != nil {
 		return err
@@ -293,7 +294,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	cfg := launcher.PartsConfig{
-		Conn: nc, Services: []string{name}, DB: c.db(*dataDir + "/" + name + ".db"),
+		Conn: nc, Services: []string{name}, DB: c.db(*dataDir + "/" + name + ".db"), IndexDir: filepath.Join(*dataDir, "search"),
 		EnsureAdmin: *admin, AdminPassword: os.Getenv("HELPDESK_ADMIN_PASSWORD"), Policy: policy, Logger: log, Registry: launcher.NewRegistry(),
 	}
 	return runParts(ctx, nc, cfg, "service "+name, stdout)

@@ -5,9 +5,7 @@ package adapters
 import (
 	"context"
 	"database/sql"
-	"encoding/base64"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -76,7 +74,7 @@ func (*TicketList) Reset(ctx context.Context, tx *sql.Tx) error {
 // the row the way the domain changes the ticket; TestTicketList_matches_domain
 // checks that both agree.
 func (l *TicketList) Apply(ctx context.Context, tx *sql.Tx, env events.Envelope) error {
-	id, at := env.AggregateID, micros(env.OccurredAt)
+	id, at := env.AggregateID, sqlstore.Micros(env.OccurredAt)
 	exec := func(query string, args ...any) error {
 		_, err := tx.ExecContext(ctx, l.db.Rebind(query), args...)
 		if err != nil {
@@ -99,7 +97,7 @@ func (l *TicketList) Apply(ctx context.Context, tx *sql.Tx, env events.Envelope)
 			created_at, updated_at, first_response_due, resolution_due)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
 			id, env.AggregateVersion, ticketapi.StatusNew, p.Title, p.Category, p.Priority, p.Channel, p.Requester,
-			at, at, micros(p.FirstResponseDue), micros(p.ResolutionDue))
+			at, at, sqlstore.Micros(p.FirstResponseDue), sqlstore.Micros(p.ResolutionDue))
 	case ticketapi.EventAssigned:
 		var p ticketapi.Assigned
 		if err := env.Decode(&p); err != nil {
@@ -122,7 +120,7 @@ func (l *TicketList) Apply(ctx context.Context, tx *sql.Tx, env events.Envelope)
 		if err := env.Decode(&p); err != nil {
 			return err
 		}
-		return touch(`status = ?, auto_close_at = ?`, ticketapi.StatusResolved, micros(p.AutoCloseAt))
+		return touch(`status = ?, auto_close_at = ?`, ticketapi.StatusResolved, sqlstore.Micros(p.AutoCloseAt))
 	case ticketapi.EventClosed:
 		return touch(`status = ?, auto_close_at = NULL`, ticketapi.StatusClosed)
 	case ticketapi.EventReopened:
@@ -131,7 +129,7 @@ func (l *TicketList) Apply(ctx context.Context, tx *sql.Tx, env events.Envelope)
 			return err
 		}
 		return touch(`status = CASE WHEN assignee = '' THEN 'new' ELSE 'in_progress' END,
-			resolution_due = ?, resolution_breached = FALSE, auto_close_at = NULL`, micros(p.ResolutionDue))
+			resolution_due = ?, resolution_breached = FALSE, auto_close_at = NULL`, sqlstore.Micros(p.ResolutionDue))
 	case ticketapi.EventSLABreached:
 		var p ticketapi.SLABreached
 		if err := env.Decode(&p); err != nil {
@@ -161,7 +159,7 @@ func (l *TicketList) List(ctx context.Context, f ticketapi.ListTickets) (ticketa
 		}
 	}
 	if f.Cursor != "" {
-		created, id, err := decodeCursor(f.Cursor)
+		created, id, err := sqlstore.DecodeCursor(f.Cursor)
 		if err != nil {
 			return ticketapi.Page{}, problem.Validation(problem.FieldError{Field: "cursor", Message: "not a cursor from a previous page"})
 		}
@@ -188,7 +186,7 @@ func (l *TicketList) List(ctx context.Context, f ticketapi.ListTickets) (ticketa
 			&s.Requester, &s.Assignee, &created, &updated); err != nil {
 			return ticketapi.Page{}, fmt.Errorf("list tickets: %w", err)
 		}
-		s.CreatedAt, s.UpdatedAt = fromMicros(created), fromMicros(updated)
+		s.CreatedAt, s.UpdatedAt = sqlstore.FromMicros(created), sqlstore.FromMicros(updated)
 		page.Items = append(page.Items, s)
 		createdMicros = append(createdMicros, created)
 	}
@@ -198,7 +196,7 @@ func (l *TicketList) List(ctx context.Context, f ticketapi.ListTickets) (ticketa
 	if len(page.Items) > f.Limit {
 		page.Items = page.Items[:f.Limit]
 		last := page.Items[f.Limit-1]
-		page.NextCursor = encodeCursor(createdMicros[f.Limit-1], last.ID)
+		page.NextCursor = sqlstore.EncodeCursor(createdMicros[f.Limit-1], last.ID)
 	}
 	return page, nil
 }
@@ -207,7 +205,7 @@ func (l *TicketList) List(ctx context.Context, f ticketapi.ListTickets) (ticketa
 // now that has not been acted on: an SLA target without breach record, or a
 // resolved ticket whose auto-close time has come.
 func (l *TicketList) DueTickets(ctx context.Context, now time.Time, limit int) ([]string, error) {
-	n := micros(now)
+	n := sqlstore.Micros(now)
 	rows, err := l.db.Read.QueryContext(ctx, l.db.Rebind(`SELECT id FROM ticket_list WHERE
 		(status NOT IN ('resolved', 'closed') AND (
 			(NOT first_responded AND NOT first_response_breached AND first_response_due < ?)
@@ -227,25 +225,4 @@ func (l *TicketList) DueTickets(ctx context.Context, now time.Time, limit int) (
 		ids = append(ids, id)
 	}
 	return ids, rows.Err()
-}
-
-func micros(t time.Time) int64 { return t.UTC().UnixMicro() }
-
-func fromMicros(us int64) time.Time { return time.UnixMicro(us).UTC() }
-
-func encodeCursor(created int64, id string) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(created, 10) + "|" + id))
-}
-
-func decodeCursor(c string) (int64, string, error) {
-	raw, err := base64.RawURLEncoding.DecodeString(c)
-	if err != nil {
-		return 0, "", err
-	}
-	created, id, ok := strings.Cut(string(raw), "|")
-	if !ok || id == "" {
-		return 0, "", fmt.Errorf("malformed cursor")
-	}
-	n, err := strconv.ParseInt(created, 10, 64)
-	return n, id, err
 }

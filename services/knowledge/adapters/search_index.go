@@ -1,0 +1,352 @@
+package adapters
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/analysis/lang/cjk"
+	"github.com/blevesearch/bleve/v2/index/scorch"
+	"github.com/blevesearch/bleve/v2/mapping"
+	index "github.com/blevesearch/bleve_index_api"
+
+	"helpdesk/contracts/events"
+	"helpdesk/infra/projection"
+)
+
+// SearchDoc is what a search index holds of one article or question. The
+// whole document is also stored, as JSON, so that an event that changes
+// only part of it (a status, say) can be applied without other reads.
+type SearchDoc struct {
+	Kind  string `json:"kind"`
+	Title string `json:"title"`
+	Body  string `json:"body"`
+	// CategoryID is an article's category; CategoryName a question's,
+	// as the ticket named it.
+	CategoryID   string    `json:"category_id"`
+	CategoryName string    `json:"category_name"`
+	Tags         []string  `json:"tags"`
+	Status       string    `json:"status"`
+	UpdatedAt    time.Time `json:"updated_at"`
+	// Src is the document itself as JSON, stored and not indexed.
+	Src string `json:"_src,omitempty"`
+}
+
+// Mapper turns one event into the new state of the document it changes.
+// current returns a document as it is so far (nil when there is none). A
+// nil doc means the event changes no document.
+type Mapper func(env events.Envelope, current func(id string) (*SearchDoc, error)) (id string, doc *SearchDoc, err error)
+
+// SearchIndex is a bleve index kept as a projection (it implements
+// projection.Target): its position is stored in the index's internal
+// storage in the same batch as the documents, so after a crash the index
+// and its position agree. Chinese and English text is analysed with
+// bleve's CJK analyzer (Unicode word breaking, width folding, lower case,
+// and overlapping bigrams of Chinese characters).
+type SearchIndex struct {
+	name   string
+	stream string
+	dir    string // "" for an index in memory
+	mapper Mapper
+
+	mu     sync.RWMutex
+	idx    bleve.Index
+	gen    string
+	closed bool
+}
+
+var positionKey = []byte("helpdesk.position")
+
+// Analyzer is the analyzer of every text field.
+const Analyzer = cjk.AnalyzerName
+
+// OpenSearchIndex opens (or creates) the index of the projection name under
+// dir; an empty dir keeps it in memory, to be rebuilt on every start.
+func OpenSearchIndex(name, stream, dir string, mapper Mapper) (*SearchIndex, error) {
+	s := &SearchIndex{name: name, stream: stream, dir: dir, mapper: mapper}
+	if dir == "" {
+		idx, err := newMemIndex()
+		if err != nil {
+			return nil, fmt.Errorf("search index %s: %w", name, err)
+		}
+		s.idx = idx
+		return s, nil
+	}
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return nil, fmt.Errorf("search index %s: %w", name, err)
+	}
+	gens, err := s.generations()
+	if err != nil {
+		return nil, err
+	}
+	if len(gens) == 0 {
+		return s, s.create()
+	}
+	s.gen = gens[len(gens)-1]
+	if s.idx, err = bleve.Open(filepath.Join(dir, s.gen)); err != nil {
+		return nil, fmt.Errorf("search index %s: open %s: %w", name, s.gen, err)
+	}
+	// An older generation is left over when a crash came after a reset.
+	for _, g := range gens[:len(gens)-1] {
+		_ = os.RemoveAll(filepath.Join(dir, g))
+	}
+	return s, nil
+}
+
+// generations lists the index directories of this projection, oldest first.
+// A reset starts a new generation, so that queries keep working on the old
+// index until the new one replaces it.
+func (s *SearchIndex) generations() ([]string, error) {
+	entries, err := os.ReadDir(s.dir)
+	if err != nil {
+		return nil, fmt.Errorf("search index %s: %w", s.name, err)
+	}
+	var gens []string
+	for _, e := range entries {
+		if e.IsDir() && strings.HasPrefix(e.Name(), s.name+".") {
+			gens = append(gens, e.Name())
+		}
+	}
+	slices.SortFunc(gens, func(a, b string) int { return compareGen(a, b) })
+	return gens, nil
+}
+
+func compareGen(a, b string) int {
+	na, _ := strconv.ParseInt(a[strings.LastIndexByte(a, '.')+1:], 10, 64)
+	nb, _ := strconv.ParseInt(b[strings.LastIndexByte(b, '.')+1:], 10, 64)
+	return int(na - nb)
+}
+
+// create starts a new generation and makes it the current index.
+func (s *SearchIndex) create() error {
+	gen := fmt.Sprintf("%s.%d", s.name, time.Now().UnixNano())
+	idx, err := bleve.New(filepath.Join(s.dir, gen), searchMapping())
+	if err != nil {
+		return fmt.Errorf("search index %s: create: %w", s.name, err)
+	}
+	s.mu.Lock()
+	old, oldGen := s.idx, s.gen
+	s.idx, s.gen = idx, gen
+	s.mu.Unlock()
+	if old != nil {
+		_ = old.Close()
+		_ = os.RemoveAll(filepath.Join(s.dir, oldGen))
+	}
+	return nil
+}
+
+// newMemIndex makes an index in memory with scorch, the index type of the
+// files too (bleve.NewMemOnly would use the older, far slower upsidedown).
+func newMemIndex() (bleve.Index, error) {
+	return bleve.NewUsing("", searchMapping(), scorch.Name, scorch.Name, nil)
+}
+
+// searchMapping indexes title and body as text, the rest as keywords, and
+// stores only the JSON source.
+func searchMapping() mapping.IndexMapping {
+	text := bleve.NewTextFieldMapping()
+	text.Analyzer, text.Store, text.IncludeInAll, text.IncludeTermVectors = Analyzer, false, false, false
+	keyword := bleve.NewKeywordFieldMapping()
+	keyword.Store, keyword.IncludeInAll, keyword.IncludeTermVectors = false, false, false
+	date := bleve.NewDateTimeFieldMapping()
+	date.Store, date.IncludeInAll = false, false
+	src := bleve.NewTextFieldMapping()
+	src.Index, src.Store, src.IncludeInAll, src.IncludeTermVectors, src.DocValues = false, true, false, false, false
+
+	doc := bleve.NewDocumentStaticMapping()
+	doc.AddFieldMappingsAt("title", text)
+	doc.AddFieldMappingsAt("body", text)
+	for _, f := range []string{"kind", "category_id", "category_name", "tags", "status"} {
+		doc.AddFieldMappingsAt(f, keyword)
+	}
+	doc.AddFieldMappingsAt("updated_at", date)
+	doc.AddFieldMappingsAt("_src", src)
+
+	m := bleve.NewIndexMapping()
+	m.DefaultMapping = doc
+	m.DefaultAnalyzer = Analyzer
+	m.StoreDynamic, m.IndexDynamic, m.DocValuesDynamic = false, false, false
+	return m
+}
+
+// Name is the projection's name.
+func (s *SearchIndex) Name() string { return s.name }
+
+// Stream is the stream the index is built from.
+func (s *SearchIndex) Stream() string { return s.stream }
+
+// Index runs fn with the current index; a reset waits until fn returns.
+func (s *SearchIndex) Index(fn func(bleve.Index) error) error {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return fn(s.idx)
+}
+
+// Position is the stream sequence stored with the index.
+func (s *SearchIndex) Position(context.Context) (uint64, error) {
+	var pos uint64
+	err := s.Index(func(idx bleve.Index) error {
+		v, err := idx.GetInternal(positionKey)
+		if err != nil {
+			return fmt.Errorf("search index %s position: %w", s.name, err)
+		}
+		if len(v) == 8 {
+			pos = binary.BigEndian.Uint64(v)
+		}
+		return nil
+	})
+	return pos, err
+}
+
+// Reset replaces the index with an empty one.
+func (s *SearchIndex) Reset(context.Context) error {
+	if s.dir == "" {
+		idx, err := newMemIndex()
+		if err != nil {
+			return fmt.Errorf("search index %s: %w", s.name, err)
+		}
+		s.mu.Lock()
+		old := s.idx
+		s.idx = idx
+		s.mu.Unlock()
+		return old.Close()
+	}
+	return s.create()
+}
+
+// Close closes the index; its files stay. Closing twice is harmless.
+func (s *SearchIndex) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil
+	}
+	s.closed = true
+	return s.idx.Close()
+}
+
+// Size reports the bytes of the index's files (0 in memory).
+func (s *SearchIndex) Size() (int64, error) {
+	if s.dir == "" {
+		return 0, nil
+	}
+	s.mu.RLock()
+	dir := filepath.Join(s.dir, s.gen)
+	s.mu.RUnlock()
+	var size int64
+	err := filepath.WalkDir(dir, func(_ string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if info, err := d.Info(); err == nil && !d.IsDir() {
+			size += info.Size()
+		}
+		return nil
+	})
+	return size, err
+}
+
+// Begin starts a batch.
+func (s *SearchIndex) Begin(context.Context) (projection.Batch, error) {
+	s.mu.RLock()
+	idx := s.idx
+	s.mu.RUnlock()
+	return &searchBatch{s: s, idx: idx, b: idx.NewBatch(), docs: map[string]*SearchDoc{}}, nil
+}
+
+// Doc returns a stored document, or nil when the index has none.
+func (s *SearchIndex) Doc(id string) (*SearchDoc, error) {
+	var doc *SearchDoc
+	err := s.Index(func(idx bleve.Index) error {
+		var err error
+		doc, err = loadDoc(idx, id)
+		return err
+	})
+	return doc, err
+}
+
+func loadDoc(idx bleve.Index, id string) (*SearchDoc, error) {
+	d, err := idx.Document(id)
+	if err != nil {
+		return nil, fmt.Errorf("load %s: %w", id, err)
+	}
+	if d == nil {
+		return nil, nil
+	}
+	var src []byte
+	d.VisitFields(func(f index.Field) {
+		if f.Name() == "_src" {
+			src = f.Value()
+		}
+	})
+	return decodeSrc(id, src)
+}
+
+func decodeSrc(id string, src []byte) (*SearchDoc, error) {
+	if src == nil {
+		return nil, fmt.Errorf("document %s has no source", id)
+	}
+	var doc SearchDoc
+	if err := json.Unmarshal(src, &doc); err != nil {
+		return nil, fmt.Errorf("document %s: %w", id, err)
+	}
+	return &doc, nil
+}
+
+// searchBatch collects one bleve batch; docs holds the documents changed in
+// it, which later events of the same batch must see.
+type searchBatch struct {
+	s    *SearchIndex
+	idx  bleve.Index
+	b    *bleve.Batch
+	docs map[string]*SearchDoc
+}
+
+func (b *searchBatch) current(id string) (*SearchDoc, error) {
+	if d, ok := b.docs[id]; ok {
+		c := *d
+		return &c, nil
+	}
+	return loadDoc(b.idx, id)
+}
+
+func (b *searchBatch) Apply(_ context.Context, env events.Envelope) error {
+	id, doc, err := b.s.mapper(env, b.current)
+	if err != nil || doc == nil {
+		return err
+	}
+	doc.Src = ""
+	src, err := json.Marshal(doc)
+	if err != nil {
+		return fmt.Errorf("index %s: %w", id, err)
+	}
+	doc.Src = string(src)
+	b.docs[id] = doc
+	return b.b.Index(id, doc)
+}
+
+func (b *searchBatch) Commit(_ context.Context, position uint64) error {
+	v := make([]byte, 8)
+	binary.BigEndian.PutUint64(v, position)
+	b.b.SetInternal(positionKey, v)
+	if err := b.idx.Batch(b.b); err != nil {
+		return fmt.Errorf("search index %s: %w", b.s.name, err)
+	}
+	b.docs = nil
+	return nil
+}
+
+func (b *searchBatch) Discard() {
+	if b.docs != nil {
+		b.b.Reset()
+	}
+}

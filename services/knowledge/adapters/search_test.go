@@ -1,0 +1,300 @@
+package adapters_test
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"helpdesk/contracts/events"
+	"helpdesk/contracts/kbapi"
+	"helpdesk/contracts/subjects"
+	"helpdesk/contracts/ticketapi"
+	"helpdesk/services/knowledge/adapters"
+	"helpdesk/services/knowledge/app/query"
+)
+
+var t0 = time.Date(2026, 5, 6, 10, 0, 0, 0, time.UTC)
+
+// envelope makes a stored event of the aggregate type of its payload.
+func envelope(t testing.TB, id string, p any, seq uint64) events.Envelope {
+	t.Helper()
+	typ, src := subjects.AggregateArticle, kbapi.Source
+	switch p.(type) {
+	case ticketapi.Opened, ticketapi.Resolved, ticketapi.Reopened:
+		typ, src = subjects.AggregateTicket, ticketapi.Source
+	}
+	env, err := events.New(src, typ, id, p.(events.Payload), t0.Add(time.Duration(seq)*time.Minute), events.Metadata{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	env.AggregateVersion = seq
+	return env
+}
+
+// feed applies payloads of one aggregate to an index as one committed batch.
+func feed(t testing.TB, idx *adapters.SearchIndex, _, id string, seq *uint64, ps ...events.Payload) {
+	t.Helper()
+	ctx := context.Background()
+	b, err := idx.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range ps {
+		*seq++
+		env := envelope(t, id, p, *seq)
+		if err := b.Apply(ctx, env); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := b.Commit(ctx, *seq); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func newIndexes(t testing.TB, dir string) (*adapters.SearchIndex, *adapters.SearchIndex) {
+	t.Helper()
+	articlesDir, questionsDir := "", ""
+	if dir != "" {
+		articlesDir, questionsDir = dir+"/a", dir+"/q"
+	}
+	a, err := adapters.OpenSearchIndex("kb_articles_index", subjects.Stream(subjects.ServiceKnowledge), articlesDir, adapters.ArticleDocs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q, err := adapters.OpenSearchIndex("kb_questions_index", subjects.Stream(subjects.ServiceTicket), questionsDir, adapters.QuestionDocs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { a.Close(); q.Close() })
+	return a, q
+}
+
+type library struct {
+	articles, questions *adapters.SearchIndex
+	searcher            *adapters.Searcher
+	seq                 uint64
+}
+
+func (l *library) publish(t testing.TB, id, title, body, cat string, tags ...string) {
+	feed(t, l.articles, subjects.AggregateArticle, id, &l.seq,
+		kbapi.ArticleDrafted{Content: kbapi.Content{Title: title, Body: body, CategoryID: cat, Tags: tags}},
+		kbapi.ArticlePublished{})
+}
+
+func newLibrary(t testing.TB) *library {
+	a, q := newIndexes(t, "")
+	l := &library{articles: a, questions: q, searcher: &adapters.Searcher{Articles: a, Questions: q, Now: func() time.Time { return t0.Add(time.Hour) }}}
+	l.publish(t, "printer-net", "打印机无法连接网络", "检查打印机的 Wi-Fi 设置，重新输入密码后重启打印机。", "hw", "打印机")
+	l.publish(t, "printer-jam", "打印机卡纸怎么办", "打开后盖，取出卡住的纸张。", "hw", "打印机")
+	l.publish(t, "vpn", "VPN 连不上", "Check that the VPN client is version 2.3 or later, then reconnect.", "net", "vpn")
+	l.publish(t, "password", "How to reset your password", "Open the login page and choose 忘记密码 (forgot password).", "acct")
+	l.publish(t, "exam", "考试成绩什么时候公布", "考试结束后 5 个工作日内在个人中心公布成绩。", "exam")
+	feed(t, l.articles, subjects.AggregateArticle, "draft-only", &l.seq,
+		kbapi.ArticleDrafted{Content: kbapi.Content{Title: "打印机驱动下载（草稿）", Body: "未发布", CategoryID: "hw"}})
+	feed(t, l.articles, subjects.AggregateArticle, "archived", &l.seq,
+		kbapi.ArticleDrafted{Content: kbapi.Content{Title: "旧版打印机手册", Body: "已过时", CategoryID: "hw"}},
+		kbapi.ArticlePublished{}, kbapi.ArticleArchived{})
+	feed(t, l.questions, subjects.AggregateTicket, "ticket-answered", &l.seq,
+		ticketapi.Opened{Title: "网络打印机连接失败，电话13812345678", Category: "硬件"},
+		ticketapi.Resolved{Resolution: "更新了打印机固件"})
+	feed(t, l.questions, subjects.AggregateTicket, "ticket-open", &l.seq,
+		ticketapi.Opened{Title: "打印机一直离线", Category: "硬件"})
+	return l
+}
+
+func ids(m query.Matches) []string {
+	var out []string
+	for _, it := range m.Items {
+		out = append(out, it.ID)
+	}
+	return out
+}
+
+func TestSearch_quality(t *testing.T) {
+	l := newLibrary(t)
+	tests := []struct {
+		q     string
+		first string   // the expected best hit ("" for none)
+		hits  []string // also expected among the hits
+		miss  []string // never among the hits
+	}{
+		{"打印机", "printer-net", []string{"printer-jam"}, []string{"draft-only", "archived", "vpn"}},
+		{"网络连接", "printer-net", nil, []string{"exam", "printer-jam"}},
+		{"打印机 网络", "printer-net", []string{"printer-jam"}, nil},
+		{"VPN 连不上", "vpn", nil, []string{"exam"}},
+		{"vpn", "vpn", nil, nil},
+		{"pasword reset", "password", nil, []string{"vpn"}},
+		{"忘记密码", "password", nil, nil},
+		{"Wi-Fi", "printer-net", nil, nil},
+		{"成绩", "exam", nil, []string{"printer-net"}},
+		{"空调", "", nil, nil},
+		{"title:*", "", nil, nil},
+		{`"unbalanced`, "", nil, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.q, func(t *testing.T) {
+			m, err := l.searcher.Search(context.Background(), query.SearchQuery{Text: tt.q, Limit: 10})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := ids(m)
+			if tt.first == "" {
+				if len(got) != 0 {
+					t.Fatalf("hits %v, want none", got)
+				}
+				return
+			}
+			if len(got) == 0 || got[0] != tt.first {
+				t.Fatalf("hits %v, want %s first", got, tt.first)
+			}
+			for _, id := range tt.hits {
+				if !slices.Contains(got, id) {
+					t.Errorf("hits %v miss %s", got, id)
+				}
+			}
+			for _, id := range tt.miss {
+				if slices.Contains(got, id) {
+					t.Errorf("hits %v include %s", got, id)
+				}
+			}
+		})
+	}
+}
+
+func TestSearch_snippets_facets_and_filters(t *testing.T) {
+	l := newLibrary(t)
+	ctx := context.Background()
+	m, err := l.searcher.Search(ctx, query.SearchQuery{Text: "打印机", Limit: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Total != 2 || m.CategoryCounts["hw"] != 2 || len(m.CategoryCounts) != 1 {
+		t.Fatalf("total %d, counts %v", m.Total, m.CategoryCounts)
+	}
+	if s := m.Items[0].Snippet; !strings.Contains(s, "<mark>打印机</mark>") {
+		t.Fatalf("snippet %q", s)
+	}
+	m, _ = l.searcher.Search(ctx, query.SearchQuery{Text: "打印机", Limit: 10, CategoryIDs: []string{"net", "acct"}})
+	if m.Total != 0 {
+		t.Fatalf("category filter: %v", ids(m))
+	}
+	m, _ = l.searcher.Search(ctx, query.SearchQuery{Text: "打印机 纸张", Limit: 10, Tag: "打印机"})
+	if m.Total != 2 {
+		t.Fatalf("tag filter: %v", ids(m))
+	}
+	m, _ = l.searcher.Search(ctx, query.SearchQuery{Text: "打印机", Limit: 1, Offset: 1})
+	if len(m.Items) != 1 || m.Total != 2 {
+		t.Fatalf("second page: %v of %d", ids(m), m.Total)
+	}
+}
+
+func TestSnippet_escapes_markup(t *testing.T) {
+	l := newLibrary(t)
+	l.publish(t, "xss", "脚本 <script>", "点击 <script>alert(1)</script> 打印机 & more", "hw")
+	m, _ := l.searcher.Search(context.Background(), query.SearchQuery{Text: "alert 打印机", Limit: 10})
+	for _, it := range m.Items {
+		if it.ID == "xss" {
+			if strings.Contains(it.Snippet, "<script>") || !strings.Contains(it.Snippet, "&lt;script&gt;") {
+				t.Fatalf("snippet %q", it.Snippet)
+			}
+			return
+		}
+	}
+	t.Fatalf("hits %v", ids(m))
+}
+
+func TestSuggest_articles_and_answered_questions(t *testing.T) {
+	l := newLibrary(t)
+	ctx := context.Background()
+	for _, typed := range []string{"打印机连", "网络打印", "printer 网络"} {
+		m, err := l.searcher.Suggest(ctx, query.SearchQuery{Text: typed, Limit: 5})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := ids(m)
+		if typed != "printer 网络" && !slices.Contains(got, "ticket-answered") {
+			t.Errorf("%s: %v lacks the answered question", typed, got)
+		}
+		for _, bad := range []string{"ticket-open", "draft-only", "archived"} {
+			if slices.Contains(got, bad) {
+				t.Errorf("%s: %v includes %s", typed, got, bad)
+			}
+		}
+		for _, it := range m.Items {
+			if strings.Contains(it.Title+it.Snippet, "13812345678") {
+				t.Errorf("question leaks a phone number: %+v", it)
+			}
+			if it.ID == "ticket-answered" && (it.Kind != kbapi.KindQuestion || m.Items[0].Kind == "") {
+				t.Errorf("kinds: %+v", m.Items)
+			}
+		}
+	}
+	m, _ := l.searcher.Suggest(ctx, query.SearchQuery{Text: "VP", Limit: 5})
+	if got := ids(m); len(got) == 0 || got[0] != "vpn" {
+		t.Fatalf("prefix of a word being typed: %v", got)
+	}
+	m, _ = l.searcher.Suggest(ctx, query.SearchQuery{Text: "打印机", Limit: 5, CategoryIDs: []string{"hw"}, CategoryNames: []string{"硬件"}})
+	if got := ids(m); !slices.Contains(got, "printer-net") || !slices.Contains(got, "ticket-answered") {
+		t.Fatalf("category filter by id and by name: %v", got)
+	}
+}
+
+func TestSearchIndex_survives_reopen_and_reset(t *testing.T) {
+	dir := t.TempDir()
+	a, _ := newIndexes(t, dir)
+	var seq uint64
+	for i := range 3 {
+		feed(t, a, subjects.AggregateArticle, fmt.Sprintf("a%d", i), &seq,
+			kbapi.ArticleDrafted{Content: kbapi.Content{Title: "标题", CategoryID: "c"}})
+	}
+	if err := a.Close(); err != nil {
+		t.Fatal(err)
+	}
+	a, err := adapters.OpenSearchIndex("kb_articles_index", "S", dir+"/a", adapters.ArticleDocs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	ctx := context.Background()
+	if pos, err := a.Position(ctx); err != nil || pos != 3 {
+		t.Fatalf("position after reopen %d %v, want 3", pos, err)
+	}
+	if doc, err := a.Doc("a1"); err != nil || doc == nil || doc.Title != "标题" {
+		t.Fatalf("doc after reopen %+v %v", doc, err)
+	}
+	if err := a.Reset(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if pos, _ := a.Position(ctx); pos != 0 {
+		t.Fatalf("position after reset %d", pos)
+	}
+	if doc, _ := a.Doc("a1"); doc != nil {
+		t.Fatalf("doc after reset %+v", doc)
+	}
+}
+
+func TestSearchIndex_uncommitted_batch_changes_nothing(t *testing.T) {
+	a, _ := newIndexes(t, "")
+	ctx := context.Background()
+	b, _ := a.Begin(ctx)
+	env, _ := events.New(kbapi.Source, subjects.AggregateArticle, "x", kbapi.ArticleDrafted{Content: kbapi.Content{Title: "打印机"}}, t0, events.Metadata{})
+	if err := b.Apply(ctx, env); err != nil {
+		t.Fatal(err)
+	}
+	edited, _ := events.New(kbapi.Source, subjects.AggregateArticle, "x", kbapi.ArticleEdited{Content: kbapi.Content{Title: "打印机 2"}, ContentVersion: 2}, t0, events.Metadata{})
+	if err := b.Apply(ctx, edited); err != nil {
+		t.Fatalf("an edit must see the draft of the same batch: %v", err)
+	}
+	b.Discard()
+	if doc, _ := a.Doc("x"); doc != nil {
+		t.Fatalf("discarded batch left %+v", doc)
+	}
+	orphan, _ := events.New(kbapi.Source, subjects.AggregateArticle, "y", kbapi.ArticlePublished{}, t0, events.Metadata{})
+	b, _ = a.Begin(ctx)
+	if err := b.Apply(ctx, orphan); err == nil {
+		t.Fatal("publishing an article the index never saw must fail, not invent one")
+	}
+}
