@@ -298,3 +298,35 @@ func TestSearchIndex_uncommitted_batch_changes_nothing(t *testing.T) {
 		t.Fatal("publishing an article the index never saw must fail, not invent one")
 	}
 }
+
+// TestSearchIndex_redelivered_events_change_nothing applies a batch, then
+// the same events again, as a redelivery after a crash would: the index
+// holds each article once, as the events left it.
+func TestSearchIndex_redelivered_events_change_nothing(t *testing.T) {
+	a, q := newIndexes(t, "")
+	s := &adapters.Searcher{Articles: a, Questions: q}
+	ctx := context.Background()
+	evs := []events.Envelope{
+		envelope(t, "r1", kbapi.ArticleDrafted{Content: kbapi.Content{Title: "路由器重启", CategoryID: "c"}}, 1),
+		envelope(t, "r1", kbapi.ArticlePublished{}, 2),
+		envelope(t, "r1", kbapi.ArticleEdited{Content: kbapi.Content{Title: "路由器重启方法", CategoryID: "c"}, ContentVersion: 2}, 3),
+	}
+	for range 2 {
+		b, _ := a.Begin(ctx)
+		for _, e := range evs {
+			if err := b.Apply(ctx, e); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := b.Commit(ctx, 3); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m, err := s.Search(ctx, query.SearchQuery{Text: "路由器", Limit: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Total != 1 || m.Items[0].Title != "路由器重启方法" {
+		t.Fatalf("after redelivery: %+v", m)
+	}
+}
