@@ -19,6 +19,7 @@ require (
 	go.opentelemetry.io/otel/sdk v1.47.0
 	helpdesk/contracts v0.0.0
 	helpdesk/infra v0.0.0
+	helpdesk/services/knowledge v0.0.0
 )
 
 require (
@@ -111,7 +112,6 @@ require (
 	google.golang.org/protobuf v1.36.12 // indirect
 	helpdesk/gateway v0.0.0 // indirect
 	helpdesk/services/identity v0.0.0 // indirect
-	helpdesk/services/knowledge v0.0.0 // indirect
 	helpdesk/services/ticket v0.0.0 // indirect
 	modernc.org/libc v1.80.1 // indirect
 	modernc.org/mathutil v1.7.1 // indirect

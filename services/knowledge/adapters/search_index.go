@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/blevesearch/bleve/v2"
@@ -62,7 +63,12 @@ type SearchIndex struct {
 	idx    bleve.Index
 	gen    string
 	closed bool
+	// changes counts committed batches and resets, for result caches.
+	changes atomic.Uint64
 }
+
+// Changes counts the batches committed and resets done since opening.
+func (s *SearchIndex) Changes() uint64 { return s.changes.Load() }
 
 var positionKey = []byte("helpdesk.position")
 
@@ -209,6 +215,7 @@ func (s *SearchIndex) Position(context.Context) (uint64, error) {
 
 // Reset replaces the index with an empty one.
 func (s *SearchIndex) Reset(context.Context) error {
+	defer s.changes.Add(1)
 	if s.dir == "" {
 		idx, err := newMemIndex()
 		if err != nil {
@@ -341,6 +348,7 @@ func (b *searchBatch) Commit(_ context.Context, position uint64) error {
 	if err := b.idx.Batch(b.b); err != nil {
 		return fmt.Errorf("search index %s: %w", b.s.name, err)
 	}
+	b.s.changes.Add(1)
 	b.docs = nil
 	return nil
 }

@@ -24,6 +24,21 @@ type Searcher struct {
 	Questions *SearchIndex
 	// Now tells the time for recency; default time.Now.
 	Now func() time.Time
+	// Cache, if not nil, keeps recent results until an index changes.
+	Cache *ResultCache
+}
+
+// cached answers from the cache, or computes and caches.
+func (s *Searcher) cached(kind string, q appquery.SearchQuery, compute func() (appquery.Matches, error)) (appquery.Matches, error) {
+	key, gen := cacheKey(kind, q), s.Articles.Changes()<<32+s.Questions.Changes()
+	if m, ok := s.Cache.get(key, gen); ok {
+		return m, nil
+	}
+	m, err := compute()
+	if err == nil {
+		s.Cache.put(key, gen, m)
+	}
+	return m, err
 }
 
 // Boosts of the fields: a word in the title counts more than in the body.
@@ -46,24 +61,31 @@ type field struct {
 // Search ranks published articles by title and body, with per-category
 // counts of all matches.
 func (s *Searcher) Search(ctx context.Context, q appquery.SearchQuery) (appquery.Matches, error) {
+	return s.cached("search", q, func() (appquery.Matches, error) { return s.search(ctx, q) })
+}
+
+func (s *Searcher) search(ctx context.Context, q appquery.SearchQuery) (appquery.Matches, error) {
 	var out appquery.Matches
 	err := s.Articles.Index(func(idx bleve.Index) error {
-		terms := analyze(idx, q.Text)
-		text := textQuery(terms, []field{{"title", titleBoost}, {"body", bodyBoost}}, false)
-		if text == nil {
-			return nil
+		fields := []field{{"title", titleBoost}, {"body", bodyBoost}}
+		terms, err := analyze(ctx, idx, q.Text, fields)
+		if err != nil || len(terms) == 0 {
+			return err
 		}
-		filters := []query.Query{text, keyword("status", kbapi.StatusPublished)}
+		filters := []query.Query{keyword("status", kbapi.StatusPublished)}
 		if len(q.CategoryIDs) > 0 {
 			filters = append(filters, anyKeyword("category_id", q.CategoryIDs))
 		}
 		if q.Tag != "" {
 			filters = append(filters, keyword("tags", q.Tag))
 		}
-		req := bleve.NewSearchRequestOptions(bleve.NewConjunctionQuery(filters...), q.Limit, q.Offset, false)
-		req.Fields = []string{"_src"}
-		req.AddFacet("category", bleve.NewFacetRequest("category_id", 200))
-		res, err := idx.SearchInContext(ctx, req)
+		res, err := firstEnough(q.Limit, terms, func(matchAll bool) (*bleve.SearchResult, error) {
+			text := textQuery(terms, fields, false, matchAll)
+			req := bleve.NewSearchRequestOptions(bleve.NewConjunctionQuery(append(filters, text)...), q.Limit, q.Offset, false)
+			req.Fields = []string{"_src"}
+			req.AddFacet("category", bleve.NewFacetRequest("category_id", 200))
+			return idx.SearchInContext(ctx, req)
+		})
 		if err != nil {
 			return fmt.Errorf("search: %w", err)
 		}
@@ -84,27 +106,35 @@ func (s *Searcher) Search(ctx context.Context, q appquery.SearchQuery) (appquery
 // (the last word may be unfinished), then favours recent ones: the score is
 // multiplied by 1 + 2^(-age/30 days).
 func (s *Searcher) Suggest(ctx context.Context, q appquery.SearchQuery) (appquery.Matches, error) {
+	return s.cached("suggest", q, func() (appquery.Matches, error) { return s.suggest(ctx, q) })
+}
+
+func (s *Searcher) suggest(ctx context.Context, q appquery.SearchQuery) (appquery.Matches, error) {
 	var out appquery.Matches
 	err := s.Articles.Index(func(articles bleve.Index) error {
 		return s.Questions.Index(func(questions bleve.Index) error {
-			terms := analyze(articles, q.Text)
-			text := textQuery(terms, []field{{"title", titleBoost}}, true)
-			if text == nil {
-				return nil
+			fields := []field{{"title", titleBoost}}
+			terms, err := analyze(ctx, articles, q.Text, fields)
+			if err != nil || len(terms) == 0 {
+				return err
 			}
 			kinds := bleve.NewDisjunctionQuery(
 				bleve.NewConjunctionQuery(keyword("kind", kbapi.KindArticle), keyword("status", kbapi.StatusPublished)),
 				bleve.NewConjunctionQuery(keyword("kind", kbapi.KindQuestion), keyword("status", QuestionAnswered)),
 			)
-			filters := []query.Query{text, kinds}
+			filters := []query.Query{kinds}
 			if len(q.CategoryIDs) > 0 {
 				filters = append(filters, bleve.NewDisjunctionQuery(
 					anyKeyword("category_id", q.CategoryIDs), anyKeyword("category_name", q.CategoryNames)))
 			}
+			alias := bleve.NewIndexAlias(articles, questions)
 			// Take more than asked, then re-rank by recency.
-			req := bleve.NewSearchRequestOptions(bleve.NewConjunctionQuery(filters...), 3*q.Limit, 0, false)
-			req.Fields = []string{"_src"}
-			res, err := bleve.NewIndexAlias(articles, questions).SearchInContext(ctx, req)
+			res, err := firstEnough(3*q.Limit, terms, func(matchAll bool) (*bleve.SearchResult, error) {
+				text := textQuery(terms, fields, true, matchAll)
+				req := bleve.NewSearchRequestOptions(bleve.NewConjunctionQuery(append(filters, text)...), 3*q.Limit, 0, false)
+				req.Fields = []string{"_src"}
+				return alias.SearchInContext(ctx, req)
+			})
 			if err != nil {
 				return fmt.Errorf("suggest: %w", err)
 			}
@@ -137,15 +167,18 @@ func (s *Searcher) Suggest(ctx context.Context, q appquery.SearchQuery) (appquer
 }
 
 // term is one analysed word of a query: a Chinese bigram (or single
-// character) or a Latin-script word, lower-cased.
+// character) or a Latin-script word, lower-cased. known tells whether any
+// document has it in one of the searched fields.
 type term struct {
 	text  string
 	latin bool
+	known bool
 }
 
 // analyze runs the query text through the index's analyzer, so the query
-// and the documents agree on words. Duplicates are dropped.
-func analyze(idx bleve.Index, text string) []term {
+// and the documents agree on words, and looks up which terms the fields
+// know. Duplicates are dropped.
+func analyze(ctx context.Context, idx bleve.Index, text string, fields []field) ([]term, error) {
 	a := idx.Mapping().AnalyzerNamed(Analyzer)
 	var out []term
 	seen := map[string]bool{}
@@ -157,7 +190,33 @@ func analyze(idx bleve.Index, text string) []term {
 		seen[t] = true
 		out = append(out, term{text: t, latin: isLatin(t)})
 	}
-	return out
+	if len(out) == 0 {
+		return nil, nil
+	}
+	adv, err := idx.Advanced()
+	if err != nil {
+		return nil, err
+	}
+	r, err := adv.Reader()
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	for i := range out {
+		for _, f := range fields {
+			tfr, err := r.TermFieldReader(ctx, []byte(out[i].text), f.name, false, false, false)
+			if err != nil {
+				return nil, err
+			}
+			n := tfr.Count()
+			_ = tfr.Close()
+			if n > 0 {
+				out[i].known = true
+				break
+			}
+		}
+	}
+	return out, nil
 }
 
 func isLatin(s string) bool {
@@ -169,20 +228,36 @@ func isLatin(s string) bool {
 	return true
 }
 
-// textQuery matches any of the terms in the fields: exactly, and Latin
-// words of four letters or more also with one typo (two from eight
-// letters). With prefixLast the last term may be the start of a word, as
-// it is while someone types. It returns nil when there are no terms.
-func textQuery(terms []term, fields []field, prefixLast bool) query.Query {
-	var qs []query.Query
+// firstEnough runs the search requiring every term, which is cheap and
+// precise; when that finds fewer than want results it runs it again
+// requiring any term, which also finds partial matches (a query's Chinese
+// bigrams that span two words, say).
+func firstEnough(want int, terms []term, search func(matchAll bool) (*bleve.SearchResult, error)) (*bleve.SearchResult, error) {
+	if len(terms) > 1 {
+		res, err := search(true)
+		if err != nil || int(res.Total) >= want {
+			return res, err
+		}
+	}
+	return search(false)
+}
+
+// textQuery matches the terms in the fields: each term exactly; a Latin
+// word of four letters or more that no document has also with one typo
+// (two from eight letters); and with prefixLast the last term also as the
+// start of a word, as it is while someone types. matchAll requires every
+// term, else any.
+func textQuery(terms []term, fields []field, prefixLast, matchAll bool) query.Query {
+	perTerm := make([]query.Query, 0, len(terms))
 	for i, t := range terms {
 		n := utf8.RuneCountInString(t.text)
+		var qs []query.Query
 		for _, f := range fields {
 			tq := bleve.NewTermQuery(t.text)
 			tq.SetField(f.name)
 			tq.SetBoost(f.boost)
 			qs = append(qs, tq)
-			if t.latin && n >= 4 {
+			if t.latin && n >= 4 && !t.known {
 				fq := bleve.NewFuzzyQuery(t.text)
 				fq.SetField(f.name)
 				fq.SetFuzziness(1 + min(1, n/8))
@@ -197,11 +272,12 @@ func textQuery(terms []term, fields []field, prefixLast bool) query.Query {
 				qs = append(qs, pq)
 			}
 		}
+		perTerm = append(perTerm, bleve.NewDisjunctionQuery(qs...))
 	}
-	if len(qs) == 0 {
-		return nil
+	if matchAll {
+		return bleve.NewConjunctionQuery(perTerm...)
 	}
-	return bleve.NewDisjunctionQuery(qs...)
+	return bleve.NewDisjunctionQuery(perTerm...)
 }
 
 func keyword(fieldName, value string) query.Query {

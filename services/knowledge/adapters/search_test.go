@@ -330,3 +330,28 @@ func TestSearchIndex_redelivered_events_change_nothing(t *testing.T) {
 		t.Fatalf("after redelivery: %+v", m)
 	}
 }
+
+// TestResultCache_serves_until_the_index_changes checks that a cached
+// result never hides an article committed after it.
+func TestResultCache_serves_until_the_index_changes(t *testing.T) {
+	l := newLibrary(t)
+	cache, err := adapters.NewResultCache(100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.searcher.Cache = cache
+	ctx := context.Background()
+	q := query.SearchQuery{Text: "路由器", Limit: 10}
+	for range 2 {
+		if m, _ := l.searcher.Search(ctx, q); m.Total != 0 {
+			t.Fatalf("before: %v", ids(m))
+		}
+	}
+	if hits, misses := cache.Stats(); hits != 1 || misses != 1 {
+		t.Fatalf("hits %d misses %d, want 1 and 1", hits, misses)
+	}
+	l.publish(t, "router", "路由器无法上网", "重启路由器。", "net")
+	if m, _ := l.searcher.Search(ctx, q); m.Total != 1 {
+		t.Fatalf("after a commit the cache still answers: %v", ids(m))
+	}
+}

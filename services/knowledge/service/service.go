@@ -46,6 +46,9 @@ type Config struct {
 	Clock func() time.Time
 	// ViewInterval is how often counted views are stored; default 10s.
 	ViewInterval time.Duration
+	// SearchCache is how many recent search and suggestion results are
+	// kept until an index changes; default 10000, negative for none.
+	SearchCache int
 }
 
 func (c *Config) setDefaults() {
@@ -60,6 +63,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.ViewInterval <= 0 {
 		c.ViewInterval = 10 * time.Second
+	}
+	if c.SearchCache == 0 {
+		c.SearchCache = 10000
 	}
 }
 
@@ -88,6 +94,8 @@ type Service struct {
 	// Projections are the catalog, the two indexes and the ticket reaction.
 	Projections []*projection.Runner
 	Views       *ports.ViewCounter
+	// SearchCache is the result cache, nil when disabled.
+	SearchCache *adapters.ResultCache
 
 	rpc    *rpc.Service
 	cancel context.CancelFunc
@@ -133,6 +141,12 @@ func Start(ctx context.Context, cfg Config) (_ *Service, err error) {
 		return nil, err
 	}
 	searcher := &adapters.Searcher{Articles: s.Articles, Questions: s.Questions, Now: cfg.Clock}
+	if cfg.SearchCache > 0 {
+		if searcher.Cache, err = adapters.NewResultCache(cfg.SearchCache); err != nil {
+			return nil, err
+		}
+	}
+	s.SearchCache = searcher.Cache
 	draftFromSource := command.NewDraftFromSourceHandler(deps, s.Catalog)
 	recordViews := command.NewRecordViewsHandler(deps)
 	s.Views = &ports.ViewCounter{Record: recordViews, Clock: cfg.Clock, Interval: cfg.ViewInterval, Logger: cfg.Logger}

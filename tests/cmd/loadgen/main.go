@@ -1,10 +1,13 @@
 // Command loadgen measures Helpdesk on this machine, in one run: the raw
 // JetStream append rate (the baseline), ticket creations per second through
 // the REST gateway of a freshly started all-in-one system, their latency, and
-// how long a new ticket takes to show up in the list read model. Every
-// target is on loopback; every phase is bounded in time.
+// how long a new ticket takes to show up in the list read model; then the
+// knowledge base with generated articles: index rebuild rate, index size,
+// and search and suggestion latency from many clients. Every target is on
+// loopback; every phase is bounded in time.
 //
-//	go run ./tests/cmd/loadgen [-c 32] [-d 10s] [-phase all|raw|system] [-json out.json] [-cpuprofile cpu.prof]
+//	go run ./tests/cmd/loadgen [-c 32] [-d 10s] [-phase all|raw|system|kb] [-kb-articles 100000]
+//	    [-kb-clients 50] [-kb-pause 150ms] [-json out.json] [-cpuprofile cpu.prof]
 package main
 
 import (
@@ -44,6 +47,9 @@ type config struct {
 	jsonOut     string
 	cpuProfile  string
 	keep        bool
+	kbArticles  int
+	kbClients   int
+	kbPause     time.Duration
 }
 
 // Result is everything one run measured.
@@ -66,6 +72,7 @@ type Result struct {
 	LagQuietP99Ms     float64 `json:"visibility_lag_quiet_p99_ms"`
 	LagQuietSamples   int     `json:"visibility_lag_quiet_samples"`
 	RatioToRawPercent float64 `json:"ratio_to_raw_percent"`
+	KB                *KBResult `json:"knowledge_base,omitempty"`
 }
 
 func main() {
@@ -73,7 +80,10 @@ func main() {
 	flag.IntVar(&cfg.concurrency, "c", 32, "concurrent clients (and concurrent raw appenders)")
 	flag.DurationVar(&cfg.duration, "d", 10*time.Second, "measured duration of each phase")
 	flag.DurationVar(&cfg.warmup, "warmup", time.Second, "unmeasured warm-up before each phase")
-	flag.StringVar(&cfg.phase, "phase", "all", "all, raw or system")
+	flag.StringVar(&cfg.phase, "phase", "all", "all, raw, system or kb")
+	flag.IntVar(&cfg.kbArticles, "kb-articles", 100_000, "generated articles in the knowledge-base phase")
+	flag.IntVar(&cfg.kbClients, "kb-clients", 50, "concurrent search and suggestion clients")
+	flag.DurationVar(&cfg.kbPause, "kb-pause", 150*time.Millisecond, "pause between one client's requests in the paced runs (a typing pace)")
 	flag.StringVar(&cfg.jsonOut, "json", "", "also write the results as JSON to this file")
 	flag.StringVar(&cfg.cpuProfile, "cpuprofile", "", "write a CPU profile of the system phase to this file")
 	flag.BoolVar(&cfg.keep, "keep", false, "keep the temporary data directories")
@@ -95,6 +105,12 @@ func run(cfg config) error {
 	if cfg.phase == "all" || cfg.phase == "system" {
 		if err := systemPhase(cfg, &res); err != nil {
 			return fmt.Errorf("system phase: %w", err)
+		}
+	}
+	if cfg.phase == "all" || cfg.phase == "kb" {
+		res.KB = &KBResult{}
+		if err := kbPhase(cfg, res.KB); err != nil {
+			return fmt.Errorf("knowledge-base phase: %w", err)
 		}
 	}
 	if res.RawAppendsPerSec > 0 {
@@ -488,13 +504,33 @@ func report(r Result) {
 		ratio := r.RatioToRawPercent
 		row("gateway ÷ raw", "%.1f%%", ratio)
 		fmt.Println()
-		verdict := func(ok bool) string {
-			if ok {
-				return "PASS"
-			}
-			return "FAIL"
-		}
 		fmt.Printf("  goal: gateway throughput >= 15%% of raw appends: %s (%.1f%%)\n", verdict(ratio >= 15), ratio)
 		fmt.Printf("  goal: p99 visibility lag < 100 ms under load:   %s (%.1f ms)\n", verdict(r.LagLoadedP99Ms < 100), r.LagLoadedP99Ms)
 	}
+	if k := r.KB; k != nil {
+		fmt.Println()
+		row(fmt.Sprintf("knowledge base: %d articles, %d clients", k.Articles, k.Clients), "")
+		row("index rebuild (articles/s)", "%.0f", k.RebuildArticlesPerS)
+		row("index size (MiB) / process RSS (MiB)", "%.0f / %.0f", float64(k.IndexBytes)/(1<<20), float64(k.RSSBytes)/(1<<20))
+		row("answered from the result cache", "%.1f%%", k.CacheHitPercent)
+		for _, l := range []struct {
+			name string
+			v    Latency
+		}{{"search back to back", k.Search}, {"suggest back to back", k.Suggest}, {"search at typing pace", k.SearchPaced}, {"suggest at typing pace", k.SuggestPaced}} {
+			row(l.name+" /s, p50 / p99 (ms)", "%.0f, %.1f / %.1f", l.v.PerSec, l.v.P50Ms, l.v.P99Ms)
+		}
+		fmt.Println()
+		fmt.Printf("  goal: rebuild >= 5000 articles/s:                 %s (%.0f/s)\n", verdict(k.RebuildArticlesPerS >= 5000), k.RebuildArticlesPerS)
+		fmt.Printf("  goal: search p99 < 20 ms, back to back:          %s (%.1f ms)\n", verdict(k.Search.P99Ms < 20), k.Search.P99Ms)
+		fmt.Printf("  goal: suggest p99 < 10 ms, back to back:         %s (%.1f ms)\n", verdict(k.Suggest.P99Ms < 10), k.Suggest.P99Ms)
+		fmt.Printf("  goal: search p99 < 20 ms, typing pace:           %s (%.1f ms)\n", verdict(k.SearchPaced.P99Ms < 20), k.SearchPaced.P99Ms)
+		fmt.Printf("  goal: suggest p99 < 10 ms, typing pace:          %s (%.1f ms)\n", verdict(k.SuggestPaced.P99Ms < 10), k.SuggestPaced.P99Ms)
+	}
+}
+
+func verdict(ok bool) string {
+	if ok {
+		return "PASS"
+	}
+	return "FAIL"
 }

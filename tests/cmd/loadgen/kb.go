@@ -1,0 +1,314 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"helpdesk/contracts/events"
+	"helpdesk/contracts/kbapi"
+	"helpdesk/contracts/subjects"
+	"helpdesk/infra/eventstore"
+	"helpdesk/infra/launcher"
+	"helpdesk/services/knowledge/kbtest"
+	"helpdesk/tests/load"
+)
+
+// KBResult is what the knowledge-base phase measured.
+type KBResult struct {
+	Articles            int     `json:"articles"`
+	Clients             int     `json:"clients"`
+	SeedSeconds         float64 `json:"seed_seconds"`
+	RebuildSeconds      float64 `json:"rebuild_seconds"`
+	RebuildArticlesPerS float64 `json:"rebuild_articles_per_sec"`
+	IndexBytes          int64   `json:"index_bytes"`
+	RSSBytes            int64   `json:"rss_bytes"`
+	Search              Latency `json:"search"`
+	Suggest             Latency `json:"suggest"`
+	SearchPaced         Latency `json:"search_paced"`
+	SuggestPaced        Latency `json:"suggest_paced"`
+	// CacheHitPercent is the share of searches and suggestions answered
+	// from the result cache.
+	CacheHitPercent float64 `json:"cache_hit_percent"`
+}
+
+// Latency is one load run's throughput and latency.
+type Latency struct {
+	PerSec float64 `json:"per_sec"`
+	P50Ms  float64 `json:"p50_ms"`
+	P99Ms  float64 `json:"p99_ms"`
+	MaxMs  float64 `json:"max_ms"`
+	Errors int64   `json:"errors"`
+}
+
+// kbPhase starts a fresh system, seeds it with generated articles (as
+// events appended through the event store, the way the service writes
+// them), measures a full rebuild of the search index from the event log,
+// then searches and suggestions through the REST gateway from many
+// clients: back to back (saturation), and at a typing pace.
+func kbPhase(cfg config, res *KBResult) error {
+	fmt.Printf("Phase 4: knowledge base — %d generated articles, %d clients\n", cfg.kbArticles, cfg.kbClients)
+	res.Articles, res.Clients = cfg.kbArticles, cfg.kbClients
+	dir, cleanup, err := tempDir(cfg, "kb")
+	if err != nil {
+		return err
+	}
+	defer cleanup()
+	logger := slog.New(slog.NewJSONHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	sys, err := launcher.Up(context.Background(), launcher.UpConfig{
+		DataDir: dir, Listen: "127.0.0.1:0", NATSListen: "127.0.0.1:-1", NATSSyncInterval: syncInterval,
+		AdminPassword: adminPassword, Logger: logger,
+	})
+	if err != nil {
+		return err
+	}
+	defer sys.Stop(context.Background())
+	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
+		MaxIdleConns: 4 * cfg.kbClients, MaxIdleConnsPerHost: 4 * cfg.kbClients, IdleConnTimeout: time.Minute,
+	}}
+	anon := &api{base: sys.URL, http: client}
+	admin, err := anon.login("admin", adminPassword)
+	if err != nil {
+		return err
+	}
+	leaves, err := createCategories(admin)
+	if err != nil {
+		return err
+	}
+	if _, err := admin.createUser("kb-reader", "customer"); err != nil {
+		return err
+	}
+	reader, err := anon.login("kb-reader", benchPassword)
+	if err != nil {
+		return err
+	}
+
+	started := time.Now()
+	last, err := seedArticles(sys.NATSURL, cfg.kbArticles, leaves)
+	if err != nil {
+		return err
+	}
+	index := sys.Knowledge.Projection("kb_articles_index")
+	if err := waitProjection(index.Position, last, "indexing"); err != nil {
+		return err
+	}
+	if err := waitProjection(sys.Knowledge.Projection("kb_catalog").Position, last, "catalog"); err != nil {
+		return err
+	}
+	res.SeedSeconds = time.Since(started).Seconds()
+	fmt.Printf("  seeded and indexed in %.1f s\n", res.SeedSeconds)
+
+	fmt.Println("  rebuilding the search index from the event log")
+	sum, err := index.Rebuild(context.Background(), func(done, total uint64) {
+		fmt.Printf("    %d / %d events\n", done, total)
+	})
+	if err != nil {
+		return err
+	}
+	res.RebuildSeconds = sum.Duration.Seconds()
+	res.RebuildArticlesPerS = float64(cfg.kbArticles) / res.RebuildSeconds
+	fmt.Printf("  => rebuilt %d events (%d articles) in %.1f s: %.0f articles/s\n", sum.Events, cfg.kbArticles, res.RebuildSeconds, res.RebuildArticlesPerS)
+	if res.IndexBytes, err = sys.Knowledge.Articles.Size(); err != nil {
+		return err
+	}
+
+	kbCfg := cfg
+	kbCfg.concurrency = cfg.kbClients
+	queries := make([]*kbtest.Generator, cfg.kbClients)
+	for i := range queries {
+		queries[i] = kbtest.New(uint64(1000 + i))
+	}
+	run := func(name, path string, text func(*kbtest.Generator) string, pause time.Duration, out *Latency) {
+		var errs atomic.Int64
+		rec, rate, _ := measure(kbCfg, name, func(ctx context.Context, w int, rec *load.Recorder) error {
+			q := path + url.QueryEscape(text(queries[w]))
+			begin := time.Now()
+			status, b, err := reader.get(ctx, q)
+			if err == nil && status == http.StatusOK {
+				rec.Add(time.Since(begin))
+				if pause > 0 {
+					select {
+					case <-ctx.Done():
+					case <-time.After(pause):
+					}
+				}
+				return nil
+			}
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			if errs.Add(1) <= 3 {
+				fmt.Printf("  error: %d %s %v\n", status, truncate(b), err)
+			}
+			return fmt.Errorf("status %d", status)
+		})
+		*out = Latency{PerSec: rate, P50Ms: ms(rec.Percentile(50)), P99Ms: ms(rec.Percentile(99)), MaxMs: ms(rec.Percentile(100)), Errors: errs.Load()}
+		fmt.Printf("  => %s: %.0f/s, p50 %.2f ms, p99 %.2f ms, max %.1f ms, %d errors\n", name, out.PerSec, out.P50Ms, out.P99Ms, out.MaxMs, out.Errors)
+	}
+	search := func(g *kbtest.Generator) string { return g.Query() }
+	typing := func(g *kbtest.Generator) string { return g.Typing() }
+	run("search", "/api/v1/kb/search?limit=10&q=", search, 0, &res.Search)
+	run("suggest", "/api/v1/kb/suggestions?limit=10&q=", typing, 0, &res.Suggest)
+	run("search~", "/api/v1/kb/search?limit=10&q=", search, cfg.kbPause, &res.SearchPaced)
+	run("suggest~", "/api/v1/kb/suggestions?limit=10&q=", typing, cfg.kbPause, &res.SuggestPaced)
+	res.RSSBytes = rss()
+	if c := sys.Knowledge.SearchCache; c != nil {
+		hits, misses := c.Stats()
+		res.CacheHitPercent = 100 * float64(hits) / float64(max(1, hits+misses))
+	}
+	fmt.Println()
+	return nil
+}
+
+// createCategories creates the generator's category tree through the API
+// and returns the ids of the leaves by name.
+func createCategories(admin *api) (map[string]string, error) {
+	leaves := map[string]string{}
+	create := func(name, parent string) (string, error) {
+		status, body, err := admin.post(context.Background(), "/api/v1/kb/categories", map[string]string{"name": name, "parent_id": parent})
+		if err != nil || status != http.StatusCreated {
+			return "", fmt.Errorf("create category %s: %d %s %v", name, status, body, err)
+		}
+		var c struct {
+			ID string `json:"id"`
+		}
+		return c.ID, json.Unmarshal(body, &c)
+	}
+	for _, top := range kbtest.SortedTop() {
+		id, err := create(top, "")
+		if err != nil {
+			return nil, err
+		}
+		for _, leaf := range kbtest.Categories[top] {
+			if leaves[leaf], err = create(leaf, id); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return leaves, nil
+}
+
+// seedArticles appends a drafted and a published event per generated
+// article, atomically per article, from several writers, and returns the
+// stream sequence of the last event.
+func seedArticles(natsURL string, n int, leaves map[string]string) (uint64, error) {
+	nc, err := nats.Connect(natsURL)
+	if err != nil {
+		return 0, err
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return 0, err
+	}
+	store, err := eventstore.NewJetStream(context.Background(), js, subjects.ServiceKnowledge)
+	if err != nil {
+		return 0, err
+	}
+	gen := kbtest.New(42)
+	var mu sync.Mutex
+	next := 0
+	var last atomic.Uint64
+	var done atomic.Int64
+	stop := progress("seed", &done)
+	defer stop()
+	at := time.Now().Add(-365 * 24 * time.Hour)
+	writer := func() error {
+		for {
+			mu.Lock()
+			i := next
+			next++
+			art := gen.Article(i)
+			mu.Unlock()
+			if i >= n {
+				return nil
+			}
+			id := uuid.Must(uuid.NewV7()).String()
+			when := at.Add(time.Duration(i) * 300 * time.Millisecond) // spread over about a year
+			md := events.Metadata{Actor: "system:loadgen"}
+			drafted, err := events.New(kbapi.Source, subjects.AggregateArticle, id, kbapi.ArticleDrafted{
+				Content: kbapi.Content{Title: art.Title, Body: art.Body, CategoryID: leaves[art.Category], Tags: art.Tags},
+				Author:  "system:loadgen",
+			}, when, md)
+			if err != nil {
+				return err
+			}
+			published, err := events.New(kbapi.Source, subjects.AggregateArticle, id, kbapi.ArticlePublished{Publisher: "system:loadgen"}, when, md)
+			if err != nil {
+				return err
+			}
+			r, err := store.Append(context.Background(), subjects.Article(id), []events.Envelope{drafted, published}, eventstore.AppendOptions{})
+			if err != nil {
+				return fmt.Errorf("seed article %d: %w", i, err)
+			}
+			for {
+				cur := last.Load()
+				if r.Version <= cur || last.CompareAndSwap(cur, r.Version) {
+					break
+				}
+			}
+			done.Add(1)
+		}
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 16)
+	for range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := writer(); err != nil {
+				errs <- err
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	if err := <-errs; err != nil {
+		return 0, err
+	}
+	return last.Load(), nil
+}
+
+// waitProjection waits until a projection has reached seq, printing
+// progress every second.
+func waitProjection(position func() uint64, seq uint64, what string) error {
+	deadline := time.Now().Add(10 * time.Minute)
+	for position() < seq {
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%s: at %d of %d after 10 minutes", what, position(), seq)
+		}
+		time.Sleep(time.Second)
+		fmt.Printf("  %-8s %d / %d events\n", what, position(), seq)
+	}
+	return nil
+}
+
+// rss is the resident set size of this process (the whole system and the
+// load generator), from /proc.
+func rss() int64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+			return kb << 10
+		}
+	}
+	return 0
+}
