@@ -54,24 +54,24 @@ type config struct {
 
 // Result is everything one run measured.
 type Result struct {
-	Machine           string  `json:"machine"`
-	Concurrency       int     `json:"concurrency"`
-	DurationSeconds   float64 `json:"duration_seconds"`
-	RawAppendsPerSec  float64 `json:"raw_appends_per_sec"`
-	RawP50Ms          float64 `json:"raw_p50_ms"`
-	RawP99Ms          float64 `json:"raw_p99_ms"`
-	CreatesPerSec     float64 `json:"creates_per_sec"`
-	CreateP50Ms       float64 `json:"create_p50_ms"`
-	CreateP99Ms       float64 `json:"create_p99_ms"`
-	CreateMaxMs       float64 `json:"create_max_ms"`
-	CreateErrors      int64   `json:"create_errors"`
-	LagLoadedP50Ms    float64 `json:"visibility_lag_under_load_p50_ms"`
-	LagLoadedP99Ms    float64 `json:"visibility_lag_under_load_p99_ms"`
-	LagLoadedSamples  int     `json:"visibility_lag_under_load_samples"`
-	LagQuietP50Ms     float64 `json:"visibility_lag_quiet_p50_ms"`
-	LagQuietP99Ms     float64 `json:"visibility_lag_quiet_p99_ms"`
-	LagQuietSamples   int     `json:"visibility_lag_quiet_samples"`
-	RatioToRawPercent float64 `json:"ratio_to_raw_percent"`
+	Machine           string    `json:"machine"`
+	Concurrency       int       `json:"concurrency"`
+	DurationSeconds   float64   `json:"duration_seconds"`
+	RawAppendsPerSec  float64   `json:"raw_appends_per_sec"`
+	RawP50Ms          float64   `json:"raw_p50_ms"`
+	RawP99Ms          float64   `json:"raw_p99_ms"`
+	CreatesPerSec     float64   `json:"creates_per_sec"`
+	CreateP50Ms       float64   `json:"create_p50_ms"`
+	CreateP99Ms       float64   `json:"create_p99_ms"`
+	CreateMaxMs       float64   `json:"create_max_ms"`
+	CreateErrors      int64     `json:"create_errors"`
+	LagLoadedP50Ms    float64   `json:"visibility_lag_under_load_p50_ms"`
+	LagLoadedP99Ms    float64   `json:"visibility_lag_under_load_p99_ms"`
+	LagLoadedSamples  int       `json:"visibility_lag_under_load_samples"`
+	LagQuietP50Ms     float64   `json:"visibility_lag_quiet_p50_ms"`
+	LagQuietP99Ms     float64   `json:"visibility_lag_quiet_p99_ms"`
+	LagQuietSamples   int       `json:"visibility_lag_quiet_samples"`
+	RatioToRawPercent float64   `json:"ratio_to_raw_percent"`
 	KB                *KBResult `json:"knowledge_base,omitempty"`
 }
 
