@@ -1,6 +1,7 @@
 package adapters
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math"
@@ -79,8 +80,7 @@ func (s *Searcher) search(ctx context.Context, q appquery.SearchQuery) (appquery
 		if q.Tag != "" {
 			filters = append(filters, keyword("tags", q.Tag))
 		}
-		res, err := firstEnough(q.Limit, terms, func(matchAll bool) (*bleve.SearchResult, error) {
-			text := textQuery(terms, fields, false, matchAll)
+		res, err := firstEnough(q.Limit, terms, fields, false, func(text query.Query) (*bleve.SearchResult, error) {
 			req := bleve.NewSearchRequestOptions(bleve.NewConjunctionQuery(append(filters, text)...), q.Limit, q.Offset, false)
 			req.Fields = []string{"_src"}
 			req.AddFacet("category", bleve.NewFacetRequest("category_id", 200))
@@ -129,8 +129,7 @@ func (s *Searcher) suggest(ctx context.Context, q appquery.SearchQuery) (appquer
 			}
 			alias := bleve.NewIndexAlias(articles, questions)
 			// Take more than asked, then re-rank by recency.
-			res, err := firstEnough(3*q.Limit, terms, func(matchAll bool) (*bleve.SearchResult, error) {
-				text := textQuery(terms, fields, true, matchAll)
+			res, err := firstEnough(3*q.Limit, terms, fields, true, func(text query.Query) (*bleve.SearchResult, error) {
 				req := bleve.NewSearchRequestOptions(bleve.NewConjunctionQuery(append(filters, text)...), 3*q.Limit, 0, false)
 				req.Fields = []string{"_src"}
 				return alias.SearchInContext(ctx, req)
@@ -167,17 +166,17 @@ func (s *Searcher) suggest(ctx context.Context, q appquery.SearchQuery) (appquer
 }
 
 // term is one analysed word of a query: a Chinese bigram (or single
-// character) or a Latin-script word, lower-cased. known tells whether any
-// document has it in one of the searched fields.
+// character) or a Latin-script word, lower-cased, with the number of
+// documents that have it in the searched field where it is commonest.
 type term struct {
 	text  string
 	latin bool
-	known bool
+	df    uint64
 }
 
 // analyze runs the query text through the index's analyzer, so the query
-// and the documents agree on words, and looks up which terms the fields
-// know. Duplicates are dropped.
+// and the documents agree on words, and counts the documents of each term.
+// Duplicates are dropped.
 func analyze(ctx context.Context, idx bleve.Index, text string, fields []field) ([]term, error) {
 	a := idx.Mapping().AnalyzerNamed(Analyzer)
 	var out []term
@@ -208,12 +207,8 @@ func analyze(ctx context.Context, idx bleve.Index, text string, fields []field) 
 			if err != nil {
 				return nil, err
 			}
-			n := tfr.Count()
+			out[i].df = max(out[i].df, tfr.Count())
 			_ = tfr.Close()
-			if n > 0 {
-				out[i].known = true
-				break
-			}
 		}
 	}
 	return out, nil
@@ -228,56 +223,92 @@ func isLatin(s string) bool {
 	return true
 }
 
-// firstEnough runs the search requiring every term, which is cheap and
-// precise; when that finds fewer than want results it runs it again
-// requiring any term, which also finds partial matches (a query's Chinese
-// bigrams that span two words, say).
-func firstEnough(want int, terms []term, search func(matchAll bool) (*bleve.SearchResult, error)) (*bleve.SearchResult, error) {
-	if len(terms) > 1 {
-		res, err := search(true)
-		if err != nil || int(res.Total) >= want {
+// fuzzy tells whether a term is matched with typos too: a Latin word of
+// four letters or more that no document has.
+func (t term) fuzzy() bool { return t.latin && t.df == 0 && utf8.RuneCountInString(t.text) >= 4 }
+
+// prefix tells whether the last term of a query being typed is also
+// matched as the start of a word: a single Chinese character, or a Latin
+// word of three letters or more (shorter ones would expand to most of the
+// dictionary).
+func (t term) prefix() bool {
+	n := utf8.RuneCountInString(t.text)
+	return (n == 1 && !t.latin) || (t.latin && n >= 3)
+}
+
+// firstEnough finds candidates in stages of growing cost and stops at the
+// first that finds want results: every usable term required; then only the
+// rarer half of them; then any of the three rarest. Terms no document has
+// (a Chinese bigram spanning two words, say) are never required, so a typo
+// or a stray bigram does not empty the results. Every stage ranks its
+// candidates by all usable terms. The cost of a search is so bounded by
+// its rarest terms, not by its commonest.
+func firstEnough(want int, terms []term, fields []field, typing bool, search func(query.Query) (*bleve.SearchResult, error)) (*bleve.SearchResult, error) {
+	var usable []term
+	for i, t := range terms {
+		if t.df > 0 || t.fuzzy() || (typing && i == len(terms)-1 && t.prefix()) {
+			usable = append(usable, t)
+		}
+	}
+	if len(usable) == 0 {
+		return search(bleve.NewMatchNoneQuery())
+	}
+	rarest := slices.Clone(usable)
+	slices.SortStableFunc(rarest, func(a, b term) int { return cmp.Compare(a.df, b.df) })
+	last := terms[len(terms)-1].text
+	clauses := func(ts []term) []query.Query {
+		qs := make([]query.Query, 0, len(ts))
+		for _, t := range ts {
+			qs = append(qs, termQuery(t, fields, typing && t.text == last))
+		}
+		return qs
+	}
+	stages := []query.Query{bleve.NewConjunctionQuery(clauses(usable)...)}
+	if n := (len(rarest) + 1) / 2; n < len(rarest) && n > 1 {
+		stages = append(stages, bleve.NewConjunctionQuery(clauses(rarest[:n])...))
+	}
+	if len(usable) > 1 {
+		stages = append(stages, bleve.NewDisjunctionQuery(clauses(rarest[:min(3, len(rarest))])...))
+	}
+	var res *bleve.SearchResult
+	for _, candidates := range stages {
+		ranked := bleve.NewBooleanQuery()
+		ranked.AddMust(candidates)
+		ranked.AddShould(clauses(usable)...)
+		var err error
+		if res, err = search(ranked); err != nil || int(res.Total) >= want {
 			return res, err
 		}
 	}
-	return search(false)
+	return res, nil
 }
 
-// textQuery matches the terms in the fields: each term exactly; a Latin
-// word of four letters or more that no document has also with one typo
-// (two from eight letters); and with prefixLast the last term also as the
-// start of a word, as it is while someone types. matchAll requires every
-// term, else any.
-func textQuery(terms []term, fields []field, prefixLast, matchAll bool) query.Query {
-	perTerm := make([]query.Query, 0, len(terms))
-	for i, t := range terms {
-		n := utf8.RuneCountInString(t.text)
-		var qs []query.Query
-		for _, f := range fields {
-			tq := bleve.NewTermQuery(t.text)
-			tq.SetField(f.name)
-			tq.SetBoost(f.boost)
-			qs = append(qs, tq)
-			if t.latin && n >= 4 && !t.known {
-				fq := bleve.NewFuzzyQuery(t.text)
-				fq.SetField(f.name)
-				fq.SetFuzziness(1 + min(1, n/8))
-				fq.SetPrefix(1)
-				fq.SetBoost(f.boost * fuzzyWeight)
-				qs = append(qs, fq)
-			}
-			if prefixLast && i == len(terms)-1 && (n == 1 || (t.latin && n >= 2)) {
-				pq := bleve.NewPrefixQuery(t.text)
-				pq.SetField(f.name)
-				pq.SetBoost(f.boost * fuzzyWeight)
-				qs = append(qs, pq)
-			}
+// termQuery matches one term in the fields: exactly, with typos when the
+// term is fuzzy, and as a word's start when asPrefix.
+func termQuery(t term, fields []field, asPrefix bool) query.Query {
+	n := utf8.RuneCountInString(t.text)
+	var qs []query.Query
+	for _, f := range fields {
+		tq := bleve.NewTermQuery(t.text)
+		tq.SetField(f.name)
+		tq.SetBoost(f.boost)
+		qs = append(qs, tq)
+		if t.fuzzy() {
+			fq := bleve.NewFuzzyQuery(t.text)
+			fq.SetField(f.name)
+			fq.SetFuzziness(1 + min(1, n/8))
+			fq.SetPrefix(1)
+			fq.SetBoost(f.boost * fuzzyWeight)
+			qs = append(qs, fq)
 		}
-		perTerm = append(perTerm, bleve.NewDisjunctionQuery(qs...))
+		if asPrefix && t.prefix() {
+			pq := bleve.NewPrefixQuery(t.text)
+			pq.SetField(f.name)
+			pq.SetBoost(f.boost * fuzzyWeight)
+			qs = append(qs, pq)
+		}
 	}
-	if matchAll {
-		return bleve.NewConjunctionQuery(perTerm...)
-	}
-	return bleve.NewDisjunctionQuery(perTerm...)
+	return bleve.NewDisjunctionQuery(qs...)
 }
 
 func keyword(fieldName, value string) query.Query {

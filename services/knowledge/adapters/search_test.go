@@ -232,9 +232,15 @@ func TestSuggest_articles_and_answered_questions(t *testing.T) {
 			}
 		}
 	}
+	for typed, want := range map[string]string{"How to res": "password", "passw": "password", "考试成": "exam"} {
+		m, _ := l.searcher.Suggest(ctx, query.SearchQuery{Text: typed, Limit: 5})
+		if got := ids(m); len(got) == 0 || got[0] != want {
+			t.Errorf("%q, the last word unfinished: %v, want %s first", typed, got, want)
+		}
+	}
 	m, _ := l.searcher.Suggest(ctx, query.SearchQuery{Text: "VP", Limit: 5})
-	if got := ids(m); len(got) == 0 || got[0] != "vpn" {
-		t.Fatalf("prefix of a word being typed: %v", got)
+	if got := ids(m); len(got) != 0 {
+		t.Errorf("two letters are too few to expand: %v", got)
 	}
 	m, _ = l.searcher.Suggest(ctx, query.SearchQuery{Text: "打印机", Limit: 5, CategoryIDs: []string{"hw"}, CategoryNames: []string{"硬件"}})
 	if got := ids(m); !slices.Contains(got, "printer-net") || !slices.Contains(got, "ticket-answered") {
