@@ -54,6 +54,9 @@ type UpConfig struct {
 	DB sqlstore.Config
 	// IndexDir overrides where the search indexes live (default DataDir/search).
 	IndexDir string
+	// SearchCache is how many search results the knowledge service keeps
+	// (0 for its default, negative for none).
+	SearchCache int
 	// DeadlineInterval is how often SLA and auto-close deadlines are checked.
 	DeadlineInterval time.Duration
 	// Policy overrides the ticket lifecycle rules (SLA targets, auto-close
@@ -126,7 +129,7 @@ func Up(ctx context.Context, cfg UpConfig) (*System, error) {
 	}
 	reg := NewRegistry()
 	parts, err := StartParts(ctx, PartsConfig{
-		Conn: nc, Services: Services, Gateway: true, Listen: cfg.Listen, DB: cfg.DB, IndexDir: cfg.IndexDir,
+		Conn: nc, Services: Services, Gateway: true, Listen: cfg.Listen, DB: cfg.DB, IndexDir: cfg.IndexDir, SearchCache: cfg.SearchCache,
 		JWTSecret: cfg.JWTSecret, AdminPassword: cfg.AdminPassword, EnsureAdmin: true,
 		DeadlineInterval: cfg.DeadlineInterval, Policy: cfg.Policy, Clock: cfg.Clock, Logger: cfg.Logger, Registry: reg,
 	})
@@ -173,6 +176,8 @@ type PartsConfig struct {
 	// IndexDir holds the knowledge service's search indexes; empty keeps
 	// them in memory.
 	IndexDir string
+	// SearchCache sizes the knowledge service's result cache (see UpConfig).
+	SearchCache int
 	// EnsureAdmin creates the account "admin" with AdminPassword (or a
 	// generated one) if it does not exist; needs the identity service.
 	EnsureAdmin      bool
@@ -235,7 +240,7 @@ func StartParts(ctx context.Context, cfg PartsConfig) (_ *Parts, err error) {
 				return nil, err
 			}
 			p.Knowledge, err = knowledge.Start(ctx, knowledge.Config{
-				Conn: cfg.Conn, Store: store, DB: p.db, IndexDir: cfg.IndexDir,
+				Conn: cfg.Conn, Store: store, DB: p.db, IndexDir: cfg.IndexDir, SearchCache: cfg.SearchCache,
 				Logger: cfg.Logger, Registerer: cfg.Registry, Clock: cfg.Clock,
 			})
 		default:

@@ -103,6 +103,8 @@ type common struct {
 	dbDSN      string
 	autoClose  int
 	reopenDays int
+	// searchCache is how many knowledge search results are cached.
+	searchCache int
 }
 
 func (c *common) register(fs *flag.FlagSet, withDB bool) {
@@ -114,7 +116,16 @@ func (c *common) register(fs *flag.FlagSet, withDB bool) {
 		fs.IntVar(&c.reopenDays, "reopen-window-days", envInt("HELPDESK_REOPEN_WINDOW_DAYS", def.ReopenWindow), "working days after resolution within which a ticket can be reopened (HELPDESK_REOPEN_WINDOW_DAYS)")
 		fs.StringVar(&c.dbDriver, "db-driver", env("HELPDESK_DB_DRIVER", ""), "read-model database: sqlite or postgres; default sqlite under the data dir (HELPDESK_DB_DRIVER)")
 		fs.StringVar(&c.dbDSN, "db-dsn", env("HELPDESK_DB_DSN", ""), "read-model database: SQLite file path or PostgreSQL URL (HELPDESK_DB_DSN)")
+		fs.IntVar(&c.searchCache, "search-cache", envInt("HELPDESK_SEARCH_CACHE", 10000), "knowledge search and suggestion results kept until an index changes; 0 for none (HELPDESK_SEARCH_CACHE)")
 	}
+}
+
+// cacheSize is the search cache size for the service config: -1 for none.
+func (c *common) cacheSize() int {
+	if c.searchCache <= 0 {
+		return -1
+	}
+	return c.searchCache
 }
 
 // setup builds the logger and, for commands that run services, the ticket
@@ -193,7 +204,7 @@ func up(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	sys, err := launcher.Up(ctx, launcher.UpConfig{
 		DataDir: *dataDir, Listen: *listen, NATSListen: *natsListen, NATSSyncAlways: syncAlways, NATSSyncInterval: syncInterval,
 		AdminPassword: os.Getenv("HELPDESK_ADMIN_PASSWORD"), JWTSecret: os.Getenv("HELPDESK_JWT_SECRET"),
-		DB: c.db(*dataDir + "/readmodels.db"), Policy: policy, Logger: log,
+		DB: c.db(*dataDir + "/readmodels.db"), SearchCache: c.cacheSize(), Policy: policy, Logger: log,
 	})
 	if err != nil {
 		return err
@@ -294,7 +305,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	cfg := launcher.PartsConfig{
-		Conn: nc, Services: []string{name}, DB: c.db(*dataDir + "/" + name + ".db"), IndexDir: filepath.Join(*dataDir, "search"),
+		Conn: nc, Services: []string{name}, DB: c.db(*dataDir + "/" + name + ".db"), IndexDir: filepath.Join(*dataDir, "search"), SearchCache: c.cacheSize(),
 		EnsureAdmin: *admin, AdminPassword: os.Getenv("HELPDESK_ADMIN_PASSWORD"), Policy: policy, Logger: log, Registry: launcher.NewRegistry(),
 	}
 	return runParts(ctx, nc, cfg, "service "+name, stdout)

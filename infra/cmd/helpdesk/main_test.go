@@ -45,8 +45,10 @@ func TestProjections_status_and_rebuild(t *testing.T) {
 	if err := run([]string{"projections", "status", "--nats-url", sys.NATSURL}, &out, io.Discard); err != nil {
 		t.Fatalf("status: %v\n%s", err, out.String())
 	}
-	if !strings.Contains(out.String(), "ticket_list") || !strings.Contains(out.String(), "EVENTS_TICKET") {
-		t.Fatalf("status output:\n%s", out.String())
+	for _, want := range []string{"ticket_list", "EVENTS_TICKET", "kb_articles_index", "kb_questions_index", "kb_catalog"} {
+		if !strings.Contains(out.String(), want) {
+			t.Fatalf("status output lacks %s:\n%s", want, out.String())
+		}
 	}
 
 	out.Reset()
@@ -59,6 +61,16 @@ func TestProjections_status_and_rebuild(t *testing.T) {
 	page, err := sys.Ticket.App.Queries.List.Handle(ctx, ticketapi.ListTickets{Limit: 100})
 	if err != nil || len(page.Items) != 30 {
 		t.Fatalf("after rebuild the list has %d tickets (%v), want 30", len(page.Items), err)
+	}
+
+	// The knowledge service's questions index is a bleve index kept as a
+	// projection of the ticket stream: it rebuilds the same way.
+	out.Reset()
+	if err := run([]string{"projections", "rebuild", "kb_questions_index", "--nats-url", sys.NATSURL}, &out, io.Discard); err != nil {
+		t.Fatalf("rebuild: %v\n%s", err, out.String())
+	}
+	if !strings.Contains(out.String(), "rebuilt kb_questions_index: 30 events applied") {
+		t.Fatalf("rebuild output:\n%s", out.String())
 	}
 
 	if err := run([]string{"projections", "rebuild", "no_such_thing", "--nats-url", sys.NATSURL}, io.Discard, io.Discard); err == nil {

@@ -143,7 +143,6 @@ func (c *Catalog) Apply(ctx context.Context, tx *sql.Tx, env events.Envelope) er
 		if p.Source != nil {
 			kind, src = p.Source.Kind, p.Source.ID
 		}
-		c.categoriesChanged() // published counts
 		return exec(`INSERT INTO kb_articles (id, version, status, title, category_id, tags, author, source_kind, source_id, created_at, updated_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
 			id, env.AggregateVersion, kbapi.StatusDraft, p.Title, p.CategoryID, string(tags), p.Author, kind, src, at, at)
@@ -153,13 +152,10 @@ func (c *Catalog) Apply(ctx context.Context, tx *sql.Tx, env events.Envelope) er
 			return err
 		}
 		tags, _ := json.Marshal(p.Tags)
-		c.categoriesChanged()
 		return touch(`title = ?, category_id = ?, tags = ?`, p.Title, p.CategoryID, string(tags))
 	case kbapi.EventArticlePublished:
-		c.categoriesChanged()
 		return touch(`status = ?`, kbapi.StatusPublished)
 	case kbapi.EventArticleArchived:
-		c.categoriesChanged()
 		return touch(`status = ?`, kbapi.StatusArchived)
 	case kbapi.EventFeedbackVoted:
 		var p kbapi.FeedbackVoted
@@ -186,34 +182,27 @@ func (c *Catalog) Apply(ctx context.Context, tx *sql.Tx, env events.Envelope) er
 	return nil
 }
 
-// Tree implements query.CategoryTree: the categories with their published
-// article counts, cached until a category or article changes or for at
-// most a second.
+// Tree implements query.CategoryTree. The tree is cached until a category
+// event is applied, and for at most a second (an event applied but not yet
+// committed when the tree was read). One caller reloads it while the others
+// wait: every search and suggestion asks for the tree.
 func (c *Catalog) Tree(ctx context.Context) (query.Tree, error) {
 	c.mu.Lock()
+	defer c.mu.Unlock()
 	if c.treeOf == c.changes && time.Since(c.loadedAt) < treeTTL {
-		t := c.tree
-		c.mu.Unlock()
-		return t, nil
+		return c.tree, nil
 	}
 	changes := c.changes
-	c.mu.Unlock()
-
 	cats, err := c.categories(ctx)
 	if err != nil {
 		return query.Tree{}, err
 	}
-	t := query.NewTree(cats)
-	c.mu.Lock()
-	c.tree, c.treeOf, c.loadedAt = t, changes, time.Now()
-	c.mu.Unlock()
-	return t, nil
+	c.tree, c.treeOf, c.loadedAt = query.NewTree(cats), changes, time.Now()
+	return c.tree, nil
 }
 
 func (c *Catalog) categories(ctx context.Context) ([]kbapi.Category, error) {
-	rows, err := c.db.Read.QueryContext(ctx, `SELECT c.id, c.version, c.name, c.parent_id, c.created_at, c.updated_at,
-		(SELECT COUNT(*) FROM kb_articles a WHERE a.category_id = c.id AND a.status = 'published')
-		FROM kb_categories c`)
+	rows, err := c.db.Read.QueryContext(ctx, `SELECT id, version, name, parent_id, created_at, updated_at FROM kb_categories`)
 	if err != nil {
 		return nil, fmt.Errorf("categories: %w", err)
 	}
@@ -222,13 +211,33 @@ func (c *Catalog) categories(ctx context.Context) ([]kbapi.Category, error) {
 	for rows.Next() {
 		var k kbapi.Category
 		var created, updated int64
-		if err := rows.Scan(&k.ID, &k.Version, &k.Name, &k.ParentID, &created, &updated, &k.Articles); err != nil {
+		if err := rows.Scan(&k.ID, &k.Version, &k.Name, &k.ParentID, &created, &updated); err != nil {
 			return nil, fmt.Errorf("categories: %w", err)
 		}
 		k.CreatedAt, k.UpdatedAt = sqlstore.FromMicros(created), sqlstore.FromMicros(updated)
 		cats = append(cats, k)
 	}
 	return cats, rows.Err()
+}
+
+// PublishedCounts implements query.CategoryCounts: published articles per
+// category id.
+func (c *Catalog) PublishedCounts(ctx context.Context) (map[string]int, error) {
+	rows, err := c.db.Read.QueryContext(ctx, `SELECT category_id, COUNT(*) FROM kb_articles WHERE status = 'published' GROUP BY category_id`)
+	if err != nil {
+		return nil, fmt.Errorf("published counts: %w", err)
+	}
+	defer rows.Close()
+	counts := map[string]int{}
+	for rows.Next() {
+		var id string
+		var n int
+		if err := rows.Scan(&id, &n); err != nil {
+			return nil, fmt.Errorf("published counts: %w", err)
+		}
+		counts[id] = n
+	}
+	return counts, rows.Err()
 }
 
 // Feedback implements query.FeedbackCounts.

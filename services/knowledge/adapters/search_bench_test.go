@@ -12,7 +12,7 @@ import (
 )
 
 // benchLibrary indexes n generated articles, published, in memory.
-func benchLibrary(b *testing.B, n int) *adapters.Searcher {
+func benchLibrary(b testing.TB, n int) *adapters.Searcher {
 	b.Helper()
 	a, q := newIndexes(b, "")
 	g := kbtest.New(1)
@@ -65,4 +65,4 @@ func BenchmarkSuggest100k(b *testing.B) {
 
 // benchArticles is the size of the benchmark library; `make bench` measures
 // the whole system with 100,000.
-const benchArticles = 20_000
+const benchArticles = 100_000

@@ -21,6 +21,7 @@ import (
 	index "github.com/blevesearch/bleve_index_api"
 
 	"helpdesk/contracts/events"
+	"helpdesk/contracts/kbapi"
 	"helpdesk/infra/projection"
 )
 
@@ -40,6 +41,36 @@ type SearchDoc struct {
 	UpdatedAt    time.Time `json:"updated_at"`
 	// Src is the document itself as JSON, stored and not indexed.
 	Src string `json:"_src,omitempty"`
+}
+
+// Searchable tells whether readers may find the document: a published
+// article or an answered question.
+func (d *SearchDoc) Searchable() bool {
+	return (d.Kind == kbapi.KindArticle && d.Status == kbapi.StatusPublished) ||
+		(d.Kind == kbapi.KindQuestion && d.Status == QuestionAnswered)
+}
+
+// indexedDoc is what bleve indexes of a document: its text and keywords
+// only while it is searchable, and its source always. Queries therefore
+// need no status filter, whose postings would span the whole index.
+type indexedDoc struct {
+	Title        string    `json:"title,omitempty"`
+	Body         string    `json:"body,omitempty"`
+	CategoryID   string    `json:"category_id,omitempty"`
+	CategoryName string    `json:"category_name,omitempty"`
+	Tags         []string  `json:"tags,omitempty"`
+	UpdatedAt    time.Time `json:"updated_at"`
+	Src          string    `json:"_src"`
+}
+
+func (d *SearchDoc) indexed() indexedDoc {
+	if !d.Searchable() {
+		return indexedDoc{UpdatedAt: d.UpdatedAt, Src: d.Src}
+	}
+	return indexedDoc{
+		Title: d.Title, Body: d.Body, CategoryID: d.CategoryID, CategoryName: d.CategoryName,
+		Tags: d.Tags, UpdatedAt: d.UpdatedAt, Src: d.Src,
+	}
 }
 
 // Mapper turns one event into the new state of the document it changes.
@@ -156,8 +187,8 @@ func newMemIndex() (bleve.Index, error) {
 	return bleve.NewUsing("", searchMapping(), scorch.Name, scorch.Name, nil)
 }
 
-// searchMapping indexes title and body as text, the rest as keywords, and
-// stores only the JSON source.
+// searchMapping indexes title and body as text, categories and tags as
+// keywords, and stores only the JSON source.
 func searchMapping() mapping.IndexMapping {
 	text := bleve.NewTextFieldMapping()
 	text.Analyzer, text.Store, text.IncludeInAll, text.IncludeTermVectors = Analyzer, false, false, false
@@ -171,7 +202,7 @@ func searchMapping() mapping.IndexMapping {
 	doc := bleve.NewDocumentStaticMapping()
 	doc.AddFieldMappingsAt("title", text)
 	doc.AddFieldMappingsAt("body", text)
-	for _, f := range []string{"kind", "category_id", "category_name", "tags", "status"} {
+	for _, f := range []string{"category_id", "category_name", "tags"} {
 		doc.AddFieldMappingsAt(f, keyword)
 	}
 	doc.AddFieldMappingsAt("updated_at", date)
@@ -338,7 +369,7 @@ func (b *searchBatch) Apply(_ context.Context, env events.Envelope) error {
 	}
 	doc.Src = string(src)
 	b.docs[id] = doc
-	return b.b.Index(id, doc)
+	return b.b.Index(id, doc.indexed())
 }
 
 func (b *searchBatch) Commit(_ context.Context, position uint64) error {

@@ -73,7 +73,8 @@ func (s *Searcher) search(ctx context.Context, q appquery.SearchQuery) (appquery
 		if err != nil || len(terms) == 0 {
 			return err
 		}
-		filters := []query.Query{keyword("status", kbapi.StatusPublished)}
+		// Only published articles have indexed text (see indexedDoc).
+		var filters []query.Query
 		if len(q.CategoryIDs) > 0 {
 			filters = append(filters, anyKeyword("category_id", q.CategoryIDs))
 		}
@@ -118,18 +119,16 @@ func (s *Searcher) suggest(ctx context.Context, q appquery.SearchQuery) (appquer
 			if err != nil || len(terms) == 0 {
 				return err
 			}
-			kinds := bleve.NewDisjunctionQuery(
-				bleve.NewConjunctionQuery(keyword("kind", kbapi.KindArticle), keyword("status", kbapi.StatusPublished)),
-				bleve.NewConjunctionQuery(keyword("kind", kbapi.KindQuestion), keyword("status", QuestionAnswered)),
-			)
-			filters := []query.Query{kinds}
+			// Only published articles and answered questions have
+			// indexed text (see indexedDoc).
+			var filters []query.Query
 			if len(q.CategoryIDs) > 0 {
 				filters = append(filters, bleve.NewDisjunctionQuery(
 					anyKeyword("category_id", q.CategoryIDs), anyKeyword("category_name", q.CategoryNames)))
 			}
 			alias := bleve.NewIndexAlias(articles, questions)
 			// Take more than asked, then re-rank by recency.
-			res, err := firstEnough(3*q.Limit, terms, fields, true, func(text query.Query) (*bleve.SearchResult, error) {
+			res, err := firstEnough(q.Limit, terms, fields, true, func(text query.Query) (*bleve.SearchResult, error) {
 				req := bleve.NewSearchRequestOptions(bleve.NewConjunctionQuery(append(filters, text)...), 3*q.Limit, 0, false)
 				req.Fields = []string{"_src"}
 				return alias.SearchInContext(ctx, req)
@@ -240,8 +239,8 @@ func (t term) prefix() bool {
 // first that finds want results: every usable term required; then only the
 // rarer half of them; then any of the three rarest. Terms no document has
 // (a Chinese bigram spanning two words, say) are never required, so a typo
-// or a stray bigram does not empty the results. Every stage ranks its
-// candidates by all usable terms. The cost of a search is so bounded by
+// or a stray bigram does not empty the results. A later stage ranks its
+// candidates by the usable terms it did not require too. The cost of a search is so bounded by
 // its rarest terms, not by its commonest.
 func firstEnough(want int, terms []term, fields []field, typing bool, search func(query.Query) (*bleve.SearchResult, error)) (*bleve.SearchResult, error) {
 	var usable []term
@@ -263,20 +262,29 @@ func firstEnough(want int, terms []term, fields []field, typing bool, search fun
 		}
 		return qs
 	}
-	stages := []query.Query{bleve.NewConjunctionQuery(clauses(usable)...)}
+	type stage struct {
+		candidates query.Query
+		rest       []term // usable terms outside the candidates, for ranking
+	}
+	stages := []stage{{candidates: bleve.NewConjunctionQuery(clauses(usable)...)}}
 	if n := (len(rarest) + 1) / 2; n < len(rarest) && n > 1 {
-		stages = append(stages, bleve.NewConjunctionQuery(clauses(rarest[:n])...))
+		stages = append(stages, stage{bleve.NewConjunctionQuery(clauses(rarest[:n])...), rarest[n:]})
 	}
 	if len(usable) > 1 {
-		stages = append(stages, bleve.NewDisjunctionQuery(clauses(rarest[:min(3, len(rarest))])...))
+		n := min(3, len(rarest))
+		stages = append(stages, stage{bleve.NewDisjunctionQuery(clauses(rarest[:n])...), rarest[n:]})
 	}
 	var res *bleve.SearchResult
-	for _, candidates := range stages {
-		ranked := bleve.NewBooleanQuery()
-		ranked.AddMust(candidates)
-		ranked.AddShould(clauses(usable)...)
+	for _, st := range stages {
+		q := st.candidates
+		if len(st.rest) > 0 {
+			ranked := bleve.NewBooleanQuery()
+			ranked.AddMust(st.candidates)
+			ranked.AddShould(clauses(st.rest)...)
+			q = ranked
+		}
 		var err error
-		if res, err = search(ranked); err != nil || int(res.Total) >= want {
+		if res, err = search(q); err != nil || int(res.Total) >= want {
 			return res, err
 		}
 	}

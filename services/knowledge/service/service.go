@@ -163,7 +163,7 @@ func Start(ctx context.Context, cfg Config) (_ *Service, err error) {
 			RecordViews:     recordViews,
 		},
 		Queries: app.Queries{
-			Categories: query.NewCategoriesHandler(s.Catalog),
+			Categories: query.NewCategoriesHandler(s.Catalog, s.Catalog),
 			Article:    query.NewArticleHandler(deps.Articles, s.Catalog, s.Views),
 			List:       query.NewListArticlesHandler(s.Catalog, s.Catalog),
 			Versions:   query.NewVersionsHandler(deps.Articles),

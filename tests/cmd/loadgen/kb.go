@@ -32,6 +32,7 @@ import (
 // KBResult is what the knowledge-base phase measured.
 type KBResult struct {
 	Articles            int     `json:"articles"`
+	CacheSize           int     `json:"cache_size"`
 	Clients             int     `json:"clients"`
 	SeedSeconds         float64 `json:"seed_seconds"`
 	RebuildSeconds      float64 `json:"rebuild_seconds"`
@@ -63,7 +64,7 @@ type Latency struct {
 // clients: back to back (saturation), and at a typing pace.
 func kbPhase(cfg config, res *KBResult) error {
 	fmt.Printf("Phase 4: knowledge base — %d generated articles, %d clients\n", cfg.kbArticles, cfg.kbClients)
-	res.Articles, res.Clients = cfg.kbArticles, cfg.kbClients
+	res.Articles, res.Clients, res.CacheSize = cfg.kbArticles, cfg.kbClients, max(cfg.kbCache, 0)
 	dir, cleanup, err := tempDir(cfg, "kb")
 	if err != nil {
 		return err
@@ -72,7 +73,7 @@ func kbPhase(cfg config, res *KBResult) error {
 	logger := slog.New(slog.NewJSONHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	sys, err := launcher.Up(context.Background(), launcher.UpConfig{
 		DataDir: dir, Listen: "127.0.0.1:0", NATSListen: "127.0.0.1:-1", NATSSyncInterval: syncInterval,
-		AdminPassword: adminPassword, Logger: logger,
+		AdminPassword: adminPassword, Logger: logger, SearchCache: cfg.kbCache,
 	})
 	if err != nil {
 		return err

@@ -7,7 +7,7 @@
 // loopback; every phase is bounded in time.
 //
 //	go run ./tests/cmd/loadgen [-c 32] [-d 10s] [-phase all|raw|system|kb] [-kb-articles 100000]
-//	    [-kb-clients 50] [-kb-pause 150ms] [-json out.json] [-cpuprofile cpu.prof]
+//	    [-kb-clients 50] [-kb-pause 150ms] [-kb-cache 10000|-1] [-json out.json] [-cpuprofile cpu.prof]
 package main
 
 import (
@@ -50,6 +50,7 @@ type config struct {
 	kbArticles  int
 	kbClients   int
 	kbPause     time.Duration
+	kbCache     int
 }
 
 // Result is everything one run measured.
@@ -83,6 +84,7 @@ func main() {
 	flag.StringVar(&cfg.phase, "phase", "all", "all, raw, system or kb")
 	flag.IntVar(&cfg.kbArticles, "kb-articles", 100_000, "generated articles in the knowledge-base phase")
 	flag.IntVar(&cfg.kbClients, "kb-clients", 50, "concurrent search and suggestion clients")
+	flag.IntVar(&cfg.kbCache, "kb-cache", 10000, "search results the knowledge service caches; -1 for none")
 	flag.DurationVar(&cfg.kbPause, "kb-pause", 150*time.Millisecond, "pause between one client's requests in the paced runs (a typing pace)")
 	flag.StringVar(&cfg.jsonOut, "json", "", "also write the results as JSON to this file")
 	flag.StringVar(&cfg.cpuProfile, "cpuprofile", "", "write a CPU profile of the system phase to this file")
@@ -509,7 +511,7 @@ func report(r Result) {
 	}
 	if k := r.KB; k != nil {
 		fmt.Println()
-		row(fmt.Sprintf("knowledge base: %d articles, %d clients", k.Articles, k.Clients), "")
+		row(fmt.Sprintf("knowledge base: %d articles, %d clients, cache %d", k.Articles, k.Clients, k.CacheSize), "")
 		row("index rebuild (articles/s)", "%.0f", k.RebuildArticlesPerS)
 		row("index size (MiB) / process RSS (MiB)", "%.0f / %.0f", float64(k.IndexBytes)/(1<<20), float64(k.RSSBytes)/(1<<20))
 		row("answered from the result cache", "%.1f%%", k.CacheHitPercent)

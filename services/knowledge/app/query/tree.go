@@ -100,22 +100,39 @@ func (t Tree) Items() []kbapi.Category {
 	return out
 }
 
-// CategoriesHandler lists the category tree.
-type CategoriesHandler struct{ tree CategoryTree }
-
-// NewCategoriesHandler returns a handler reading tree.
-func NewCategoriesHandler(tree CategoryTree) CategoriesHandler {
-	if tree == nil {
-		panic("query: nil category tree")
-	}
-	return CategoriesHandler{tree: tree}
+// CategoryCounts counts published articles per category.
+type CategoryCounts interface {
+	PublishedCounts(ctx context.Context) (map[string]int, error)
 }
 
-// Handle returns every category, parents before children.
+// CategoriesHandler lists the category tree.
+type CategoriesHandler struct {
+	tree   CategoryTree
+	counts CategoryCounts
+}
+
+// NewCategoriesHandler returns a handler reading tree and counts.
+func NewCategoriesHandler(tree CategoryTree, counts CategoryCounts) CategoriesHandler {
+	if tree == nil || counts == nil {
+		panic("query: nil dependency of CategoriesHandler")
+	}
+	return CategoriesHandler{tree: tree, counts: counts}
+}
+
+// Handle returns every category, parents before children, with its
+// published article count.
 func (h CategoriesHandler) Handle(ctx context.Context, _ kbapi.ListCategories) (kbapi.Categories, error) {
 	t, err := h.tree.Tree(ctx)
 	if err != nil {
 		return kbapi.Categories{}, err
 	}
-	return kbapi.Categories{Items: t.Items()}, nil
+	counts, err := h.counts.PublishedCounts(ctx)
+	if err != nil {
+		return kbapi.Categories{}, err
+	}
+	items := t.Items()
+	for i := range items {
+		items[i].Articles = counts[items[i].ID]
+	}
+	return kbapi.Categories{Items: items}, nil
 }
