@@ -194,6 +194,7 @@ func TestBinary_serve_and_gateway_on_external_NATS(t *testing.T) {
 	}
 	start("is running", "serve", "identity", "--nats-url", externalNATS, "--ensure-admin", "--log-level", "error")
 	start("is running", "serve", "ticket", "--nats-url", externalNATS, "--db-driver", "postgres", "--db-dsn", sqlstoretest.PostgresDSN(t), "--log-level", "error")
+	start("is running", "serve", "knowledge", "--nats-url", externalNATS, "--log-level", "error")
 	line := start("REST gateway at", "gateway", "--nats-url", externalNATS, "--listen", "127.0.0.1:0", "--log-level", "error")
 	url := regexp.MustCompile(`REST gateway at (http://[^;\s,]+)`).FindStringSubmatch(line)[1]
 
@@ -205,5 +206,10 @@ func TestBinary_serve_and_gateway_on_external_NATS(t *testing.T) {
 	eventually(t, 2*time.Second, "resolved ticket in the list", func() bool {
 		l := admin.must(http.StatusOK, "GET", "/api/v1/tickets?status=resolved", nil)
 		return len(l.Body["items"].([]any)) == 1
+	})
+	// The knowledge service, a process of its own, drafts an article from it.
+	eventually(t, 10*time.Second, "a draft from the resolved ticket", func() bool {
+		l := admin.must(http.StatusOK, "GET", "/api/v1/kb/articles?source_ticket="+created.str("id"), nil)
+		return len(items(l)) == 1
 	})
 }

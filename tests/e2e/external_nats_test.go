@@ -77,6 +77,7 @@ func TestServe_against_external_NATS(t *testing.T) {
 	}
 	start(launcher.PartsConfig{Services: []string{"identity"}, EnsureAdmin: true, AdminPassword: adminPassword})
 	start(launcher.PartsConfig{Services: []string{"ticket"}, DB: db, DeadlineInterval: time.Second})
+	start(launcher.PartsConfig{Services: []string{"knowledge"}, DB: db, IndexDir: t.TempDir()})
 	gw := start(launcher.PartsConfig{Gateway: true, Listen: "127.0.0.1:0"})
 
 	admin := newClient(t, gw.URL).login("admin", adminPassword)
@@ -90,6 +91,10 @@ func TestServe_against_external_NATS(t *testing.T) {
 	eventually(t, 2*time.Second, "ticket in the list", func() bool {
 		l := admin.must(http.StatusOK, "GET", "/api/v1/tickets?assignee="+agent.str("id"), nil)
 		return len(l.Body["items"].([]any)) == 1
+	})
+	cat := admin.must(http.StatusCreated, "POST", "/api/v1/kb/categories", map[string]any{"name": "外部集群"})
+	eventually(t, 5*time.Second, "the category in the tree", func() bool {
+		return hasItem(admin.must(http.StatusOK, "GET", "/api/v1/kb/categories", nil), cat.str("id"))
 	})
 	admin.must(http.StatusOK, "GET", "/readyz", nil)
 }
