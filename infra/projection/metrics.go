@@ -36,9 +36,11 @@ func newMetrics(reg prometheus.Registerer, name string) metrics {
 func (m metrics) observe(pos, pending uint64, lastAt time.Time, applied int) {
 	m.position.Set(float64(pos))
 	m.lagEvents.Set(float64(pending))
-	if pending == 0 {
+	switch {
+	case pending == 0:
 		m.lagSecs.Set(0)
-	} else {
+	case lastAt.IsZero(): // only skipped events: the lag in time is unknown
+	default:
 		m.lagSecs.Set(time.Since(lastAt).Seconds())
 	}
 	m.applied.Add(float64(applied))

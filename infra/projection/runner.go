@@ -49,6 +49,13 @@ type Handler interface {
 	Reset(ctx context.Context, tx *sql.Tx) error
 }
 
+// Selective is implemented by a Handler or Target that cares about only
+// some event types: the runner does not decode the others, and only moves
+// the position past them. No types means every type.
+type Selective interface {
+	EventTypes() []string
+}
+
 // RunnerConfig configures a Runner: Conn, and either DB and Handler for a
 // SQL read model or Target for any other.
 type RunnerConfig struct {
@@ -63,6 +70,11 @@ type RunnerConfig struct {
 	MaxBatch int
 	// RetryDelay is the pause before retrying a batch that failed; default 1s.
 	RetryDelay time.Duration
+	// Linger, when set, is how long a batch collects events after its first
+	// one (up to MaxBatch): fewer, larger batches for read models where a
+	// commit is dear, such as a search index. By default a batch takes only
+	// what is already waiting.
+	Linger time.Duration
 }
 
 func (c *RunnerConfig) setDefaults() {
@@ -107,6 +119,8 @@ type Runner struct {
 	metrics metrics
 	// deliveries holds decoded messages between watermill and the runner.
 	deliveries sync.Map
+	// wanted, when not nil, are the only event types the target applies.
+	wanted map[string]bool
 
 	mu       sync.Mutex
 	position uint64
@@ -138,6 +152,16 @@ func NewRunner(cfg RunnerConfig) (*Runner, error) {
 	r := &Runner{
 		cfg: cfg, target: target, js: js, name: target.Name(), advanced: make(chan struct{}),
 		metrics: newMetrics(cfg.Registerer, target.Name()),
+	}
+	var sel any = target
+	if cfg.Handler != nil {
+		sel = cfg.Handler
+	}
+	if s, ok := sel.(Selective); ok && len(s.EventTypes()) > 0 {
+		r.wanted = map[string]bool{}
+		for _, t := range s.EventTypes() {
+			r.wanted[t] = true
+		}
 	}
 	if r.position, err = target.Position(ctx); err != nil {
 		return nil, err
@@ -282,7 +306,7 @@ func (r *Runner) consume(ctx context.Context) error {
 			return c, nil, err
 		},
 		AckAsync:    true,
-		Unmarshaler: unmarshaler{deliveries: &r.deliveries},
+		Unmarshaler: unmarshaler{deliveries: &r.deliveries, wanted: r.wanted},
 	})
 	if err != nil {
 		return fmt.Errorf("projection %s subscriber: %w", r.name, err)
@@ -314,7 +338,8 @@ func (r *Runner) consume(ctx context.Context) error {
 }
 
 // collect waits for one message, then takes whatever else is already
-// waiting, up to MaxBatch, and returns their decoded deliveries. Messages are
+// waiting (or, with Linger, whatever comes within Linger), up to MaxBatch,
+// and returns their decoded deliveries. Messages are
 // acked at once: the position in the database decides what is applied (see
 // the package comment).
 func (r *Runner) collect(ctx context.Context, msgs <-chan *message.Message) ([]delivery, bool) {
@@ -334,8 +359,12 @@ func (r *Runner) collect(ctx context.Context, msgs <-chan *message.Message) ([]d
 		}
 		take(m)
 	}
-	idle := time.NewTimer(500 * time.Microsecond)
-	defer idle.Stop()
+	wait := 500 * time.Microsecond
+	if r.cfg.Linger > 0 {
+		wait = r.cfg.Linger
+	}
+	timer := time.NewTimer(wait)
+	defer timer.Stop()
 	for len(batch) < r.cfg.MaxBatch {
 		select {
 		case m, ok := <-msgs:
@@ -343,8 +372,10 @@ func (r *Runner) collect(ctx context.Context, msgs <-chan *message.Message) ([]d
 				return batch, true
 			}
 			take(m)
-			idle.Reset(500 * time.Microsecond)
-		case <-idle.C:
+			if r.cfg.Linger == 0 {
+				timer.Reset(wait) // wait only while events keep coming
+			}
+		case <-timer.C:
 			return batch, true
 		}
 	}
@@ -367,7 +398,7 @@ func (r *Runner) applyBatch(ctx context.Context, batch []delivery) int {
 	var last events.Envelope
 	for i, d := range batch {
 		err := d.err
-		if err == nil && d.seq > pos {
+		if err == nil && d.seq > pos && !d.skip {
 			err = r.applyOne(ctx, tb, d.env)
 		}
 		if err != nil {
@@ -379,7 +410,10 @@ func (r *Runner) applyBatch(ctx context.Context, batch []delivery) int {
 			return r.applyBatch(ctx, batch[:i])
 		}
 		if d.seq > pos {
-			pos, last, applied = d.seq, d.env, applied+1
+			pos, applied = d.seq, applied+1
+			if !d.skip {
+				last = d.env
+			}
 		}
 	}
 	if applied == 0 {
@@ -433,12 +467,16 @@ type delivery struct {
 	pending uint64
 	env     events.Envelope
 	err     error
+	skip    bool // an event type the target does not want: not decoded
 }
 
 // unmarshaler decodes event messages for watermill. It never fails, since
 // the watermill subscriber cannot handle a failed unmarshal; a decoding error
 // travels with the delivery and stops the projection at that event.
-type unmarshaler struct{ deliveries *sync.Map }
+type unmarshaler struct {
+	deliveries *sync.Map
+	wanted     map[string]bool
+}
 
 func (u unmarshaler) Unmarshal(msg jetstream.Msg) (*message.Message, error) {
 	d := delivery{}
@@ -447,7 +485,11 @@ func (u unmarshaler) Unmarshal(msg jetstream.Msg) (*message.Message, error) {
 		d.err = fmt.Errorf("metadata: %w", err)
 	} else {
 		d.seq, d.pending = meta.Sequence.Stream, meta.NumPending
-		d.env, d.err = eventstore.DecodeMsg(msg.Subject(), msg.Headers(), msg.Data(), meta.Sequence.Stream)
+		if u.wanted != nil && !u.wanted[msg.Headers().Get(events.HeaderType)] {
+			d.skip = true
+		} else {
+			d.env, d.err = eventstore.DecodeMsg(msg.Subject(), msg.Headers(), msg.Data(), meta.Sequence.Stream)
+		}
 	}
 	m := message.NewMessage(watermill.NewUUID(), msg.Data())
 	u.deliveries.Store(m.UUID, d)

@@ -275,3 +275,31 @@ func metric(t *testing.T, reg *prometheus.Registry, name, projection string) pro
 	t.Fatalf("no %s series for %s", name, projection)
 	return nil
 }
+
+// selectiveCounter is a counter that wants only some event types.
+type selectiveCounter struct {
+	counter
+	types []string
+}
+
+func (s selectiveCounter) EventTypes() []string { return s.types }
+
+// TestRunner_selective_skips_unwanted_types checks that a Selective handler
+// is given only the types it wants and still moves past the others.
+func TestRunner_selective_skips_unwanted_types(t *testing.T) {
+	f := newFixture(t, sqlstoretest.SQLite(t))
+	none := selectiveCounter{counter{name: "none"}, []string{"proj.other"}}
+	wanted := selectiveCounter{counter{name: "wanted"}, []string{"proj.counted"}}
+	aggs := ids(3)
+	last := f.appendEvents(aggs, 2, false)
+	rn, _ := f.start(none)
+	rw, _ := f.start(wanted)
+	f.wait(rn, last)
+	f.wait(rw, last)
+	if got := f.counts(none.counter); len(got) != 0 {
+		t.Fatalf("unwanted events applied: %v", got)
+	}
+	if got := f.counts(wanted.counter); len(got) != 3 || got[aggs[0]] != "2/3" {
+		t.Fatalf("wanted events: %v", got)
+	}
+}

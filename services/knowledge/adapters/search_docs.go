@@ -1,6 +1,7 @@
 package adapters
 
 import (
+	"context"
 	"fmt"
 
 	"helpdesk/contracts/events"
@@ -60,45 +61,50 @@ func (d SearchDoc) withContent(c kbapi.Content) *SearchDoc {
 	return &d
 }
 
-// QuestionDocs maps ticket events to question documents: a ticket's title
-// and, once resolved, its resolution, both scrubbed of personal data. A
-// reopened ticket is no longer an answered question. The description is
-// left out: it is where requesters write about themselves.
-func QuestionDocs(env events.Envelope, current func(string) (*SearchDoc, error)) (string, *SearchDoc, error) {
+// QuestionDocs maps ticket events to question documents: when a ticket is
+// resolved, its title (from its history) and its resolution, both scrubbed
+// of personal data; a reopened ticket is no longer an answered question.
+// Opened tickets cost the index nothing, since only answered questions are
+// ever found. The description is left out: it is where requesters write
+// about themselves.
+type QuestionDocs struct {
+	Tickets TicketHistory
+}
+
+// Map implements Mapper.
+func (q QuestionDocs) Map(env events.Envelope, current func(string) (*SearchDoc, error)) (string, *SearchDoc, error) {
 	if env.AggregateType != subjects.AggregateTicket {
 		return "", nil, nil
 	}
 	id := env.AggregateID
-	if env.Type == ticketapi.EventOpened {
-		var p ticketapi.Opened
-		if err := env.Decode(&p); err != nil {
-			return "", nil, err
-		}
-		return id, &SearchDoc{
-			Kind: kbapi.KindQuestion, Title: kb.Scrub(p.Title), CategoryName: p.Category,
-			Tags: []string{}, Status: QuestionOpen, UpdatedAt: env.OccurredAt,
-		}, nil
-	}
-	var status, answer string
 	switch env.Type {
 	case ticketapi.EventResolved:
 		var p ticketapi.Resolved
 		if err := env.Decode(&p); err != nil {
 			return "", nil, err
 		}
-		status, answer = QuestionAnswered, kb.Scrub(p.Resolution)
+		history, err := q.Tickets.Load(context.Background(), subjects.Ticket(id))
+		if err != nil {
+			return "", nil, fmt.Errorf("ticket %s history: %w", id, err)
+		}
+		if len(history) == 0 || history[0].Type != ticketapi.EventOpened {
+			return "", nil, nil
+		}
+		var o ticketapi.Opened
+		if err := history[0].Decode(&o); err != nil {
+			return "", nil, err
+		}
+		return id, &SearchDoc{
+			Kind: kbapi.KindQuestion, Title: kb.Scrub(o.Title), Body: kb.Scrub(p.Resolution), CategoryName: o.Category,
+			Tags: []string{}, Status: QuestionAnswered, UpdatedAt: env.OccurredAt,
+		}, nil
 	case ticketapi.EventReopened:
-		status = QuestionOpen
-	default:
-		return "", nil, nil
+		doc, err := current(id)
+		if err != nil || doc == nil {
+			return "", nil, err
+		}
+		doc.Status, doc.UpdatedAt = QuestionOpen, env.OccurredAt
+		return id, doc, nil
 	}
-	doc, err := current(id)
-	if err != nil || doc == nil {
-		return "", nil, err
-	}
-	doc.Status, doc.UpdatedAt = status, env.OccurredAt
-	if status == QuestionAnswered {
-		doc.Body = answer
-	}
-	return id, doc, nil
+	return "", nil, nil
 }

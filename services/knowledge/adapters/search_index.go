@@ -89,6 +89,7 @@ type SearchIndex struct {
 	stream string
 	dir    string // "" for an index in memory
 	mapper Mapper
+	types  []string
 
 	mu     sync.RWMutex
 	idx    bleve.Index
@@ -96,7 +97,15 @@ type SearchIndex struct {
 	closed bool
 	// changes counts committed batches and resets, for result caches.
 	changes atomic.Uint64
+	// stored is the last position written to the index.
+	stored atomic.Uint64
 }
+
+// positionEvery is how far the position may run ahead of the stored one
+// through batches that change no document (ticket replies, say, in the
+// questions index) before it is written anyway. After a restart those
+// events are read again and change nothing again.
+const positionEvery = 10000
 
 // Changes counts the batches committed and resets done since opening.
 func (s *SearchIndex) Changes() uint64 { return s.changes.Load() }
@@ -108,8 +117,10 @@ const Analyzer = cjk.AnalyzerName
 
 // OpenSearchIndex opens (or creates) the index of the projection name under
 // dir; an empty dir keeps it in memory, to be rebuilt on every start.
-func OpenSearchIndex(name, stream, dir string, mapper Mapper) (*SearchIndex, error) {
-	s := &SearchIndex{name: name, stream: stream, dir: dir, mapper: mapper}
+// types, when given, are the only event types the mapper needs (see
+// projection.Selective).
+func OpenSearchIndex(name, stream, dir string, mapper Mapper, types ...string) (*SearchIndex, error) {
+	s := &SearchIndex{name: name, stream: stream, dir: dir, mapper: mapper, types: types}
 	if dir == "" {
 		idx, err := newMemIndex()
 		if err != nil {
@@ -218,6 +229,9 @@ func searchMapping() mapping.IndexMapping {
 // Name is the projection's name.
 func (s *SearchIndex) Name() string { return s.name }
 
+// EventTypes implements projection.Selective; nil means every type.
+func (s *SearchIndex) EventTypes() []string { return s.types }
+
 // Stream is the stream the index is built from.
 func (s *SearchIndex) Stream() string { return s.stream }
 
@@ -241,12 +255,14 @@ func (s *SearchIndex) Position(context.Context) (uint64, error) {
 		}
 		return nil
 	})
+	s.stored.Store(pos)
 	return pos, err
 }
 
 // Reset replaces the index with an empty one.
 func (s *SearchIndex) Reset(context.Context) error {
 	defer s.changes.Add(1)
+	s.stored.Store(0)
 	if s.dir == "" {
 		idx, err := newMemIndex()
 		if err != nil {
@@ -373,6 +389,9 @@ func (b *searchBatch) Apply(_ context.Context, env events.Envelope) error {
 }
 
 func (b *searchBatch) Commit(_ context.Context, position uint64) error {
+	if len(b.docs) == 0 && position-b.s.stored.Load() < positionEvery {
+		return nil // nothing to index; the position is written later
+	}
 	v := make([]byte, 8)
 	binary.BigEndian.PutUint64(v, position)
 	b.b.SetInternal(positionKey, v)
@@ -380,6 +399,7 @@ func (b *searchBatch) Commit(_ context.Context, position uint64) error {
 		return fmt.Errorf("search index %s: %w", b.s.name, err)
 	}
 	b.s.changes.Add(1)
+	b.s.stored.Store(position)
 	b.docs = nil
 	return nil
 }

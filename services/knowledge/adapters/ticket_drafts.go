@@ -3,14 +3,12 @@ package adapters
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 
 	"helpdesk/contracts/events"
 	"helpdesk/contracts/kbapi"
 	"helpdesk/contracts/subjects"
 	"helpdesk/contracts/ticketapi"
-	"helpdesk/infra/sqlstore"
 	"helpdesk/services/knowledge/app/command"
 )
 
@@ -24,20 +22,27 @@ type People interface {
 	Names(ctx context.Context, userID string) ([]string, error)
 }
 
+// TicketHistory reads a ticket's events, as integrations may: they are the
+// ticket service's published language.
+type TicketHistory interface {
+	Load(ctx context.Context, ref subjects.Aggregate) ([]events.Envelope, error)
+}
+
 // TicketDrafts is the reaction that fills the problem library: it reads
-// the ticket stream (it implements projection.Handler), remembers each
-// ticket's question, and when a ticket is resolved asks for a draft article
-// from the question and the resolution. Drafting is idempotent per ticket,
-// so redelivered events and retries draft nothing twice.
+// the ticket stream (it implements projection.Handler; its only state is
+// its position) and, when a ticket is resolved, reads the ticket's question
+// from its history and asks for a draft article from the question and the
+// resolution. Drafting is idempotent per ticket, so redelivered events and
+// retries draft nothing twice.
 type TicketDrafts struct {
-	db      *sqlstore.DB
+	tickets TicketHistory
 	drafter Drafter
 	people  People
 }
 
 // NewTicketDrafts returns the reaction.
-func NewTicketDrafts(db *sqlstore.DB, drafter Drafter, people People) *TicketDrafts {
-	return &TicketDrafts{db: db, drafter: drafter, people: people}
+func NewTicketDrafts(tickets TicketHistory, drafter Drafter, people People) *TicketDrafts {
+	return &TicketDrafts{tickets: tickets, drafter: drafter, people: people}
 }
 
 // Name is the projection's durable name; it never changes.
@@ -46,58 +51,44 @@ func (*TicketDrafts) Name() string { return "kb_ticket_drafts" }
 // Stream is the ticket stream.
 func (*TicketDrafts) Stream() string { return subjects.Stream(subjects.ServiceTicket) }
 
-// Migrations create the table of questions.
-func (*TicketDrafts) Migrations() []string {
-	return []string{`CREATE TABLE kb_ticket_questions (
-	ticket_id   TEXT PRIMARY KEY,
-	title       TEXT NOT NULL,
-	description TEXT NOT NULL,
-	category    TEXT NOT NULL,
-	requester   TEXT NOT NULL
-)`}
-}
+// Migrations: the reaction keeps no table.
+func (*TicketDrafts) Migrations() []string { return nil }
 
-// Reset empties the table.
-func (*TicketDrafts) Reset(ctx context.Context, tx *sql.Tx) error {
-	_, err := tx.ExecContext(ctx, `DELETE FROM kb_ticket_questions`)
-	return err
-}
+// Reset has nothing to empty.
+func (*TicketDrafts) Reset(context.Context, *sql.Tx) error { return nil }
 
-// Apply remembers opened tickets and drafts articles from resolved ones.
-func (d *TicketDrafts) Apply(ctx context.Context, tx *sql.Tx, env events.Envelope) error {
-	switch env.Type {
-	case ticketapi.EventOpened:
-		var p ticketapi.Opened
-		if err := env.Decode(&p); err != nil {
-			return err
-		}
-		_, err := tx.ExecContext(ctx, d.db.Rebind(`INSERT INTO kb_ticket_questions (ticket_id, title, description, category, requester)
-			VALUES (?, ?, ?, ?, ?) ON CONFLICT (ticket_id) DO NOTHING`), env.AggregateID, p.Title, p.Description, p.Category, p.Requester)
-		if err != nil {
-			return fmt.Errorf("remember ticket %s: %w", env.AggregateID, err)
-		}
+// Apply drafts an article when a ticket is resolved.
+func (d *TicketDrafts) Apply(ctx context.Context, _ *sql.Tx, env events.Envelope) error {
+	if env.Type != ticketapi.EventResolved {
 		return nil
-	case ticketapi.EventResolved:
-		var p ticketapi.Resolved
-		if err := env.Decode(&p); err != nil {
-			return err
-		}
-		cmd := command.DraftFromSource{Source: kbapi.ArticleSource{Kind: kbapi.SourceTicket, ID: env.AggregateID}, Answer: p.Resolution}
-		var requester string
-		err := tx.QueryRowContext(ctx, d.db.Rebind(`SELECT title, description, category, requester FROM kb_ticket_questions WHERE ticket_id = ?`),
-			env.AggregateID).Scan(&cmd.Question, &cmd.Details, &cmd.Category, &requester)
-		if errors.Is(err, sql.ErrNoRows) {
-			return nil // no question known: nothing to draft
-		}
-		if err != nil {
-			return fmt.Errorf("ticket %s question: %w", env.AggregateID, err)
-		}
-		if cmd.Names, err = d.people.Names(ctx, requester); err != nil {
-			return fmt.Errorf("ticket %s requester: %w", env.AggregateID, err)
-		}
-		if _, err := d.drafter.Handle(ctx, cmd); err != nil {
-			return fmt.Errorf("draft from ticket %s: %w", env.AggregateID, err)
-		}
+	}
+	var p ticketapi.Resolved
+	if err := env.Decode(&p); err != nil {
+		return err
+	}
+	history, err := d.tickets.Load(ctx, subjects.Ticket(env.AggregateID))
+	if err != nil {
+		return fmt.Errorf("ticket %s history: %w", env.AggregateID, err)
+	}
+	if len(history) == 0 || history[0].Type != ticketapi.EventOpened {
+		return nil // no question known: nothing to draft
+	}
+	var q ticketapi.Opened
+	if err := history[0].Decode(&q); err != nil {
+		return err
+	}
+	cmd := command.DraftFromSource{
+		Source:   kbapi.ArticleSource{Kind: kbapi.SourceTicket, ID: env.AggregateID},
+		Question: q.Title, Details: q.Description, Answer: p.Resolution, Category: q.Category,
+	}
+	if cmd.Names, err = d.people.Names(ctx, q.Requester); err != nil {
+		return fmt.Errorf("ticket %s requester: %w", env.AggregateID, err)
+	}
+	if _, err := d.drafter.Handle(ctx, cmd); err != nil {
+		return fmt.Errorf("draft from ticket %s: %w", env.AggregateID, err)
 	}
 	return nil
 }
+
+// EventTypes implements projection.Selective: only resolutions draft.
+func (*TicketDrafts) EventTypes() []string { return []string{ticketapi.EventResolved} }

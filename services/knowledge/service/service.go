@@ -18,6 +18,7 @@ import (
 
 	"helpdesk/contracts/kbapi"
 	"helpdesk/contracts/subjects"
+	"helpdesk/contracts/ticketapi"
 	"helpdesk/infra/aggregate"
 	"helpdesk/infra/eventstore"
 	"helpdesk/infra/projection"
@@ -137,7 +138,8 @@ func Start(ctx context.Context, cfg Config) (_ *Service, err error) {
 	if s.Articles, err = openIndex(cfg.IndexDir, "kb_articles_index", subjects.ServiceKnowledge, adapters.ArticleDocs); err != nil {
 		return nil, err
 	}
-	if s.Questions, err = openIndex(cfg.IndexDir, "kb_questions_index", subjects.ServiceTicket, adapters.QuestionDocs); err != nil {
+	if s.Questions, err = openIndex(cfg.IndexDir, "kb_questions_index", subjects.ServiceTicket, adapters.QuestionDocs{Tickets: cfg.Store}.Map,
+		ticketapi.EventResolved, ticketapi.EventReopened); err != nil {
 		return nil, err
 	}
 	searcher := &adapters.Searcher{Articles: s.Articles, Questions: s.Questions, Now: cfg.Clock}
@@ -171,12 +173,14 @@ func Start(ctx context.Context, cfg Config) (_ *Service, err error) {
 			Suggest:    query.NewSuggestHandler(searcher, s.Catalog),
 		},
 	}
-	reaction := adapters.NewTicketDrafts(cfg.DB, draftFromSource, adapters.IdentityPeople{Conn: cfg.Conn})
+	reaction := adapters.NewTicketDrafts(cfg.Store, draftFromSource, adapters.IdentityPeople{Conn: cfg.Conn})
+	// The indexes and the reaction linger to batch: an index commit is dear,
+	// and readers of search and of drafts do not notice 50 ms.
 	for _, rc := range []projection.RunnerConfig{
 		{DB: cfg.DB, Handler: s.Catalog},
-		{Target: s.Articles, MaxBatch: 1024},
-		{Target: s.Questions, MaxBatch: 1024},
-		{DB: cfg.DB, Handler: reaction},
+		{Target: s.Articles, MaxBatch: 2048, Linger: 50 * time.Millisecond},
+		{Target: s.Questions, MaxBatch: 2048, Linger: 50 * time.Millisecond},
+		{DB: cfg.DB, Handler: reaction, Linger: 50 * time.Millisecond},
 	} {
 		rc.Conn, rc.Logger, rc.Registerer = cfg.Conn, cfg.Logger, cfg.Registerer
 		r, err := projection.NewRunner(rc)
@@ -215,11 +219,11 @@ func Start(ctx context.Context, cfg Config) (_ *Service, err error) {
 	return s, nil
 }
 
-func openIndex(dir, name, service string, mapper adapters.Mapper) (*adapters.SearchIndex, error) {
+func openIndex(dir, name, service string, mapper adapters.Mapper, types ...string) (*adapters.SearchIndex, error) {
 	if dir != "" {
 		dir = filepath.Join(dir, name)
 	}
-	idx, err := adapters.OpenSearchIndex(name, subjects.Stream(service), dir, mapper)
+	idx, err := adapters.OpenSearchIndex(name, subjects.Stream(service), dir, mapper, types...)
 	if err != nil {
 		return nil, fmt.Errorf("knowledge: %w", err)
 	}
