@@ -99,6 +99,32 @@ type SearchIndex struct {
 	changes atomic.Uint64
 	// stored is the last position written to the index.
 	stored atomic.Uint64
+	// react, if set, acts on each event once (see SetReaction); reacted
+	// is the position it has acted up to, kept across resets.
+	react   func(context.Context, events.Envelope) error
+	reacted atomic.Uint64
+}
+
+var reactedKey = []byte("helpdesk.reacted")
+
+// SetReaction makes the index act on each event it applies, once, before
+// the batch commits: fn runs at least once for every event after the
+// position it has reacted up to, which the index stores with each batch
+// and keeps through resets, so that a rebuild replays the index but not
+// the reaction. fn must be idempotent (it may run again after a crash
+// before the commit). Call it before the projection runs.
+func (s *SearchIndex) SetReaction(fn func(context.Context, events.Envelope) error) error {
+	s.react = fn
+	return s.Index(func(idx bleve.Index) error {
+		v, err := idx.GetInternal(reactedKey)
+		if err != nil {
+			return fmt.Errorf("search index %s: %w", s.name, err)
+		}
+		if len(v) == 8 {
+			s.reacted.Store(binary.BigEndian.Uint64(v))
+		}
+		return nil
+	})
 }
 
 // positionEvery is how far the position may run ahead of the stored one
@@ -259,7 +285,8 @@ func (s *SearchIndex) Position(context.Context) (uint64, error) {
 	return pos, err
 }
 
-// Reset replaces the index with an empty one.
+// Reset replaces the index with an empty one; the position the reaction
+// has reached carries over.
 func (s *SearchIndex) Reset(context.Context) error {
 	defer s.changes.Add(1)
 	s.stored.Store(0)
@@ -272,9 +299,21 @@ func (s *SearchIndex) Reset(context.Context) error {
 		old := s.idx
 		s.idx = idx
 		s.mu.Unlock()
-		return old.Close()
+		if err := old.Close(); err != nil {
+			return err
+		}
+	} else if err := s.create(); err != nil {
+		return err
 	}
-	return s.create()
+	return s.Index(func(idx bleve.Index) error {
+		return idx.SetInternal(reactedKey, uint64Bytes(s.reacted.Load()))
+	})
+}
+
+func uint64Bytes(n uint64) []byte {
+	v := make([]byte, 8)
+	binary.BigEndian.PutUint64(v, n)
+	return v
 }
 
 // Close closes the index; its files stay. Closing twice is harmless.
@@ -359,10 +398,11 @@ func decodeSrc(id string, src []byte) (*SearchDoc, error) {
 // searchBatch collects one bleve batch; docs holds the documents changed in
 // it, which later events of the same batch must see.
 type searchBatch struct {
-	s    *SearchIndex
-	idx  bleve.Index
-	b    *bleve.Batch
-	docs map[string]*SearchDoc
+	s       *SearchIndex
+	idx     bleve.Index
+	b       *bleve.Batch
+	docs    map[string]*SearchDoc
+	reacted uint64 // the last event reacted to in this batch
 }
 
 func (b *searchBatch) current(id string) (*SearchDoc, error) {
@@ -373,7 +413,13 @@ func (b *searchBatch) current(id string) (*SearchDoc, error) {
 	return loadDoc(b.idx, id)
 }
 
-func (b *searchBatch) Apply(_ context.Context, env events.Envelope) error {
+func (b *searchBatch) Apply(ctx context.Context, env events.Envelope) error {
+	if b.s.react != nil && env.AggregateVersion > b.s.reacted.Load() {
+		if err := b.s.react(ctx, env); err != nil {
+			return err
+		}
+		b.reacted = env.AggregateVersion
+	}
 	id, doc, err := b.s.mapper(env, b.current)
 	if err != nil || doc == nil {
 		return err
@@ -389,17 +435,21 @@ func (b *searchBatch) Apply(_ context.Context, env events.Envelope) error {
 }
 
 func (b *searchBatch) Commit(_ context.Context, position uint64) error {
-	if len(b.docs) == 0 && position-b.s.stored.Load() < positionEvery {
+	if len(b.docs) == 0 && b.reacted == 0 && position-b.s.stored.Load() < positionEvery {
 		return nil // nothing to index; the position is written later
 	}
-	v := make([]byte, 8)
-	binary.BigEndian.PutUint64(v, position)
-	b.b.SetInternal(positionKey, v)
+	b.b.SetInternal(positionKey, uint64Bytes(position))
+	if b.reacted > 0 {
+		b.b.SetInternal(reactedKey, uint64Bytes(b.reacted))
+	}
 	if err := b.idx.Batch(b.b); err != nil {
 		return fmt.Errorf("search index %s: %w", b.s.name, err)
 	}
 	b.s.changes.Add(1)
 	b.s.stored.Store(position)
+	if b.reacted > b.s.reacted.Load() {
+		b.s.reacted.Store(b.reacted)
+	}
 	b.docs = nil
 	return nil
 }

@@ -423,3 +423,80 @@ func TestResultCache_serves_until_the_index_changes(t *testing.T) {
 		t.Fatalf("after a commit the cache still answers: %v", ids(m))
 	}
 }
+
+// TestSearchIndex_reaction_runs_once_and_not_on_rebuild checks the
+// bookkeeping of SetReaction: each event after the reacted position is
+// reacted to, a failed reaction commits nothing, and after a reset (a
+// rebuild) and a reopen the same events are indexed again but not reacted
+// to again.
+func TestSearchIndex_reaction_runs_once_and_not_on_rebuild(t *testing.T) {
+	dir := t.TempDir()
+	_, q, store := newIndexesWithStore(t, dir)
+	l := &library{questions: q, tickets: store}
+	var reacted []string
+	fail := false
+	react := func(_ context.Context, env events.Envelope) error {
+		if fail {
+			return fmt.Errorf("identity service unavailable")
+		}
+		reacted = append(reacted, env.AggregateID+" "+env.Type)
+		return nil
+	}
+	if err := q.SetReaction(react); err != nil {
+		t.Fatal(err)
+	}
+	l.ticket(t, "t1", ticketapi.Opened{Title: "打印机", Category: "硬件"}, ticketapi.Resolved{Resolution: "重启"})
+	if len(reacted) != 2 {
+		t.Fatalf("reacted to %v, want both events of t1", reacted)
+	}
+
+	// A failing reaction fails the batch: nothing of it is committed.
+	fail = true
+	ctx := context.Background()
+	evs, _ := store.Load(ctx, subjects.Ticket("t1"))
+	extra := envelope(t, "t2", ticketapi.Resolved{Resolution: "x"}, evs[len(evs)-1].AggregateVersion+1)
+	b, _ := q.Begin(ctx)
+	if err := b.Apply(ctx, extra); err == nil {
+		t.Fatal("a failed reaction must fail the batch")
+	}
+	b.Discard()
+	fail = false
+
+	// Rebuild: reset and apply everything again; then reopen the files.
+	if err := q.Reset(ctx); err != nil {
+		t.Fatal(err)
+	}
+	b, _ = q.Begin(ctx)
+	for _, e := range evs {
+		if err := b.Apply(ctx, e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := b.Commit(ctx, evs[len(evs)-1].AggregateVersion); err != nil {
+		t.Fatal(err)
+	}
+	if len(reacted) != 2 {
+		t.Fatalf("a rebuild reacted again: %v", reacted)
+	}
+	if doc, _ := q.Doc("t1"); doc == nil || doc.Status != adapters.QuestionAnswered {
+		t.Fatalf("rebuilt question %+v", doc)
+	}
+	_ = q.Close()
+	q2, err := adapters.OpenSearchIndex("kb_questions_index", "S", dir+"/q", adapters.QuestionDocs{Tickets: store}.Map)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer q2.Close()
+	if err := q2.SetReaction(react); err != nil {
+		t.Fatal(err)
+	}
+	b, _ = q2.Begin(ctx)
+	for _, e := range evs {
+		if err := b.Apply(ctx, e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(reacted) != 2 {
+		t.Fatalf("a reopened index reacted again: %v", reacted)
+	}
+}

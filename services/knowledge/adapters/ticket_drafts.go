@@ -2,7 +2,6 @@ package adapters
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 
 	"helpdesk/contracts/events"
@@ -28,12 +27,13 @@ type TicketHistory interface {
 	Load(ctx context.Context, ref subjects.Aggregate) ([]events.Envelope, error)
 }
 
-// TicketDrafts is the reaction that fills the problem library: it reads
-// the ticket stream (it implements projection.Handler; its only state is
-// its position) and, when a ticket is resolved, reads the ticket's question
-// from its history and asks for a draft article from the question and the
-// resolution. Drafting is idempotent per ticket, so redelivered events and
-// retries draft nothing twice.
+// TicketDrafts is the reaction that fills the problem library: when a
+// ticket is resolved it reads the ticket's question from its history and
+// asks for a draft article from the question and the resolution. It runs
+// inside the questions index (SearchIndex.SetReaction), which already reads
+// the resolutions, so the ticket stream needs no consumer of its own for it.
+// Drafting is idempotent per ticket, so redelivered events and retries
+// draft nothing twice.
 type TicketDrafts struct {
 	tickets TicketHistory
 	drafter Drafter
@@ -45,20 +45,8 @@ func NewTicketDrafts(tickets TicketHistory, drafter Drafter, people People) *Tic
 	return &TicketDrafts{tickets: tickets, drafter: drafter, people: people}
 }
 
-// Name is the projection's durable name; it never changes.
-func (*TicketDrafts) Name() string { return "kb_ticket_drafts" }
-
-// Stream is the ticket stream.
-func (*TicketDrafts) Stream() string { return subjects.Stream(subjects.ServiceTicket) }
-
-// Migrations: the reaction keeps no table.
-func (*TicketDrafts) Migrations() []string { return nil }
-
-// Reset has nothing to empty.
-func (*TicketDrafts) Reset(context.Context, *sql.Tx) error { return nil }
-
-// Apply drafts an article when a ticket is resolved.
-func (d *TicketDrafts) Apply(ctx context.Context, _ *sql.Tx, env events.Envelope) error {
+// React drafts an article when a ticket is resolved.
+func (d *TicketDrafts) React(ctx context.Context, env events.Envelope) error {
 	if env.Type != ticketapi.EventResolved {
 		return nil
 	}
@@ -90,5 +78,3 @@ func (d *TicketDrafts) Apply(ctx context.Context, _ *sql.Tx, env events.Envelope
 	return nil
 }
 
-// EventTypes implements projection.Selective: only resolutions draft.
-func (*TicketDrafts) EventTypes() []string { return []string{ticketapi.EventResolved} }

@@ -1,7 +1,7 @@
 // Package service wires the knowledge-base service: repositories,
-// application, NATS endpoints, the catalog and search-index projections,
-// the reaction that drafts articles from resolved tickets, and the view
-// counter. `helpdesk up` and `helpdesk serve knowledge` use it.
+// application, NATS endpoints, the catalog and search-index projections
+// (the questions index also drafts articles from resolved tickets), and the
+// view counter. `helpdesk up` and `helpdesk serve knowledge` use it.
 package service
 
 import (
@@ -92,7 +92,8 @@ type Service struct {
 	// Articles and Questions are the search indexes.
 	Articles  *adapters.SearchIndex
 	Questions *adapters.SearchIndex
-	// Projections are the catalog, the two indexes and the ticket reaction.
+	// Projections are the catalog and the two indexes; the questions index
+	// also drafts articles from resolved tickets.
 	Projections []*projection.Runner
 	Views       *ports.ViewCounter
 	// SearchCache is the result cache, nil when disabled.
@@ -174,13 +175,15 @@ func Start(ctx context.Context, cfg Config) (_ *Service, err error) {
 		},
 	}
 	reaction := adapters.NewTicketDrafts(cfg.Store, draftFromSource, adapters.IdentityPeople{Conn: cfg.Conn})
-	// The indexes and the reaction linger to batch: an index commit is dear,
-	// and readers of search and of drafts do not notice 50 ms.
+	if err := s.Questions.SetReaction(reaction.React); err != nil {
+		return nil, err
+	}
+	// The indexes linger to batch: an index commit is dear, and readers of
+	// search and of drafts do not notice 50 ms.
 	for _, rc := range []projection.RunnerConfig{
 		{DB: cfg.DB, Handler: s.Catalog},
 		{Target: s.Articles, MaxBatch: 2048, Linger: 50 * time.Millisecond},
 		{Target: s.Questions, MaxBatch: 2048, Linger: 50 * time.Millisecond},
-		{DB: cfg.DB, Handler: reaction, Linger: 50 * time.Millisecond},
 	} {
 		rc.Conn, rc.Logger, rc.Registerer = cfg.Conn, cfg.Logger, cfg.Registerer
 		r, err := projection.NewRunner(rc)
@@ -193,9 +196,7 @@ func Start(ctx context.Context, cfg Config) (_ *Service, err error) {
 	if err != nil {
 		return nil, err
 	}
-	// The reaction is not rebuildable from outside: replaying it would
-	// only find its drafts made already.
-	if err := errors.Join(ports.RegisterEndpoints(svc, s.App), projection.RegisterControl(svc, s.Projections[:3]...)); err != nil {
+	if err := errors.Join(ports.RegisterEndpoints(svc, s.App), projection.RegisterControl(svc, s.Projections...)); err != nil {
 		_ = svc.Stop()
 		return nil, err
 	}
