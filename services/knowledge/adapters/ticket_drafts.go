@@ -77,4 +77,3 @@ func (d *TicketDrafts) React(ctx context.Context, env events.Envelope) error {
 	}
 	return nil
 }
-
