@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"os"
@@ -154,9 +155,11 @@ func kbPhase(cfg config, res *KBResult) error {
 			if err == nil && status == http.StatusOK {
 				rec.Add(time.Since(begin))
 				if pause > 0 {
+					// Independent typists: 0.5 to 1.5 times the pace, so
+					// that the clients do not fall into lockstep bursts.
 					select {
 					case <-ctx.Done():
-					case <-time.After(pause):
+					case <-time.After(time.Duration(float64(pause) * (0.5 + rand.Float64()))):
 					}
 				}
 				return nil

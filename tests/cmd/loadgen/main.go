@@ -85,7 +85,7 @@ func main() {
 	flag.IntVar(&cfg.kbArticles, "kb-articles", 100_000, "generated articles in the knowledge-base phase")
 	flag.IntVar(&cfg.kbClients, "kb-clients", 50, "concurrent search and suggestion clients")
 	flag.IntVar(&cfg.kbCache, "kb-cache", 10000, "search results the knowledge service caches; -1 for none")
-	flag.DurationVar(&cfg.kbPause, "kb-pause", 150*time.Millisecond, "pause between one client's requests in the paced runs (a typing pace)")
+	flag.DurationVar(&cfg.kbPause, "kb-pause", 150*time.Millisecond, "mean pause between one client's requests in the paced runs (a typing pace; each pause is 0.5 to 1.5 times it)")
 	flag.StringVar(&cfg.jsonOut, "json", "", "also write the results as JSON to this file")
 	flag.StringVar(&cfg.cpuProfile, "cpuprofile", "", "write a CPU profile of the system phase to this file")
 	flag.BoolVar(&cfg.keep, "keep", false, "keep the temporary data directories")
