@@ -20,6 +20,30 @@ var Roles = []string{RoleAdmin, RoleAgent, RoleCustomer}
 // IsStaff reports whether a role works tickets (sees internal notes, all tickets).
 func IsStaff(role string) bool { return role == RoleAdmin || role == RoleAgent }
 
+// RoleSystem is the role of internal actors: schedulers and reactions.
+const RoleSystem = "system"
+
+// Actor is who gives a command: a signed-in user with a role, or an
+// internal component of a service.
+type Actor struct {
+	ID   string
+	Role string
+}
+
+// SystemActor is an internal component acting in a service.
+func SystemActor(component string) Actor {
+	return Actor{ID: "system:" + component, Role: RoleSystem}
+}
+
+// IsStaff tells whether the actor is an agent or an admin.
+func (a Actor) IsStaff() bool { return IsStaff(a.Role) }
+
+// IsAdmin tells whether the actor is an admin.
+func (a Actor) IsAdmin() bool { return a.Role == RoleAdmin }
+
+// IsSystem tells whether the actor is an internal component.
+func (a Actor) IsSystem() bool { return a.Role == RoleSystem }
+
 // Event types of the user aggregate.
 const (
 	EventUserRegistered = "user.registered"

@@ -4,13 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
 	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"os"
-	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
@@ -25,7 +22,6 @@ import (
 	"helpdesk/contracts/kbapi"
 	"helpdesk/contracts/subjects"
 	"helpdesk/infra/eventstore"
-	"helpdesk/infra/launcher"
 	"helpdesk/services/knowledge/kbtest"
 	"helpdesk/tests/load"
 )
@@ -71,23 +67,11 @@ func kbPhase(cfg config, res *KBResult) error {
 		return err
 	}
 	defer cleanup()
-	logger := slog.New(slog.NewJSONHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	sys, err := launcher.Up(context.Background(), launcher.UpConfig{
-		DataDir: dir, Listen: "127.0.0.1:0", NATSListen: "127.0.0.1:-1", NATSSyncInterval: syncInterval,
-		AdminPassword: adminPassword, Logger: logger, SearchCache: cfg.kbCache,
-	})
+	sys, anon, admin, err := startSystem(dir, cfg.kbClients, cfg.kbCache)
 	if err != nil {
 		return err
 	}
 	defer sys.Stop(context.Background())
-	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
-		MaxIdleConns: 4 * cfg.kbClients, MaxIdleConnsPerHost: 4 * cfg.kbClients, IdleConnTimeout: time.Minute,
-	}}
-	anon := &api{base: sys.URL, http: client}
-	admin, err := anon.login("admin", adminPassword)
-	if err != nil {
-		return err
-	}
 	leaves, err := createCategories(admin)
 	if err != nil {
 		return err
@@ -100,17 +84,15 @@ func kbPhase(cfg config, res *KBResult) error {
 		return err
 	}
 
-	if cfg.cpuProfile != "" {
-		f, err := os.Create(cfg.cpuProfile)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
-		defer pprof.StopCPUProfile()
+	profile := ""
+	if cfg.phase == "kb" {
+		profile = cfg.cpuProfile
 	}
+	stopProfile, err := startCPUProfile(profile)
+	if err != nil {
+		return err
+	}
+	defer stopProfile()
 	started := time.Now()
 	last, err := seedArticles(sys.NATSURL, cfg.kbArticles, leaves)
 	if err != nil {

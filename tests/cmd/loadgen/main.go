@@ -87,7 +87,7 @@ func main() {
 	flag.IntVar(&cfg.kbCache, "kb-cache", 10000, "search results the knowledge service caches; -1 for none")
 	flag.DurationVar(&cfg.kbPause, "kb-pause", 150*time.Millisecond, "mean pause between one client's requests in the paced runs (a typing pace; each pause is 0.5 to 1.5 times it)")
 	flag.StringVar(&cfg.jsonOut, "json", "", "also write the results as JSON to this file")
-	flag.StringVar(&cfg.cpuProfile, "cpuprofile", "", "write a CPU profile of the system phase to this file")
+	flag.StringVar(&cfg.cpuProfile, "cpuprofile", "", "write a CPU profile of the system phase (of the kb phase with -phase kb) to this file")
 	flag.BoolVar(&cfg.keep, "keep", false, "keep the temporary data directories")
 	flag.Parse()
 	if err := run(cfg); err != nil {
@@ -257,6 +257,49 @@ func rawPhase(cfg config, res *Result) error {
 	return nil
 }
 
+// startSystem starts `helpdesk up` in dir for the load, with the search
+// cache size given (0 for the default), and signs the admin in.
+func startSystem(dir string, clients, searchCache int) (sys *launcher.System, anon, admin *api, err error) {
+	logger := slog.New(slog.NewJSONHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	sys, err = launcher.Up(context.Background(), launcher.UpConfig{
+		DataDir: dir, Listen: "127.0.0.1:0", NATSListen: "127.0.0.1:-1", NATSSyncInterval: syncInterval,
+		AdminPassword: adminPassword, Logger: logger, SearchCache: searchCache,
+	})
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	anon = &api{base: sys.URL, http: httpClient(clients)}
+	if admin, err = anon.login("admin", adminPassword); err != nil {
+		_ = sys.Stop(context.Background())
+		return nil, nil, nil, err
+	}
+	return sys, anon, admin, nil
+}
+
+// httpClient is a keep-alive client for n concurrent users.
+func httpClient(n int) *http.Client {
+	return &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
+		MaxIdleConns: 4 * n, MaxIdleConnsPerHost: 4 * n, IdleConnTimeout: time.Minute,
+	}}
+}
+
+// startCPUProfile writes a CPU profile to path until stop; no path, no
+// profile.
+func startCPUProfile(path string) (stop func(), err error) {
+	if path == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
+}
+
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
 // api is a small HTTP client of the gateway.
@@ -339,24 +382,11 @@ func systemPhase(cfg config, res *Result) error {
 		return err
 	}
 	defer cleanup()
-	logger := slog.New(slog.NewJSONHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	sys, err := launcher.Up(context.Background(), launcher.UpConfig{
-		DataDir: dir, Listen: "127.0.0.1:0", NATSListen: "127.0.0.1:-1", NATSSyncInterval: syncInterval,
-		AdminPassword: adminPassword, Logger: logger,
-	})
+	sys, anon, admin, err := startSystem(dir, cfg.concurrency, 0)
 	if err != nil {
 		return err
 	}
 	defer sys.Stop(context.Background())
-
-	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
-		MaxIdleConns: 4 * cfg.concurrency, MaxIdleConnsPerHost: 4 * cfg.concurrency, IdleConnTimeout: time.Minute,
-	}}
-	anon := &api{base: sys.URL, http: client}
-	admin, err := anon.login("admin", adminPassword)
-	if err != nil {
-		return err
-	}
 	if _, err := admin.createUser("bench-customer", "customer"); err != nil {
 		return err
 	}
@@ -373,17 +403,11 @@ func systemPhase(cfg config, res *Result) error {
 		return err
 	}
 
-	if cfg.cpuProfile != "" {
-		f, err := os.Create(cfg.cpuProfile)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
-		defer pprof.StopCPUProfile()
+	stopProfile, err := startCPUProfile(cfg.cpuProfile)
+	if err != nil {
+		return err
 	}
+	defer stopProfile()
 
 	// Visibility probes run beside the load: one probe ticket at a time from
 	// a customer of its own, polled in the list until it appears.

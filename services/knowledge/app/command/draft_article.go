@@ -27,7 +27,7 @@ func (h DraftArticleHandler) Handle(ctx context.Context, cmd kbapi.DraftArticle)
 		return kbapi.Article{}, err
 	}
 	a, err := h.d.Articles.Create(ctx, aggregate.IDFor(ctx), func() ([]events.Payload, error) {
-		return kb.Draft(who, kbapi.Content{Title: cmd.Title, Body: cmd.Body, CategoryID: cmd.CategoryID, Tags: cmd.Tags}, exists, nil)
+		return kb.Draft(who, kbapi.Content(cmd), exists, nil)
 	})
 	if err != nil {
 		return kbapi.Article{}, err

@@ -37,7 +37,7 @@ type Article struct {
 // the system from a source) and returns its article.drafted event.
 // categoryExists tells whether content.CategoryID, if set, names a category.
 func Draft(a Actor, c kbapi.Content, categoryExists bool, source *kbapi.ArticleSource) ([]events.Payload, error) {
-	if !a.IsStaff() && !a.isSystem() {
+	if !a.IsStaff() && !a.IsSystem() {
 		return nil, denied("only agents and admins can write articles")
 	}
 	c, err := checkContent(c, categoryExists)
@@ -243,7 +243,7 @@ func (ar *Article) Status() string { return ar.status }
 // CanRead tells whether a reader may see the article: everyone sees
 // published articles, only staff see drafts and archived ones.
 func (ar *Article) CanRead(a Actor) bool {
-	return ar.status == kbapi.StatusPublished || a.IsStaff() || a.isSystem()
+	return ar.status == kbapi.StatusPublished || a.IsStaff() || a.IsSystem()
 }
 
 // View is the article as clients see it; feedback comes from the read model.

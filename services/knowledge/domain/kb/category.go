@@ -27,7 +27,7 @@ type Category struct {
 // CreateCategory validates a new category. Only admins manage categories.
 // parentExists tells whether the parent (if any) was found.
 func CreateCategory(a Actor, name, parentID string, parentExists bool) ([]events.Payload, error) {
-	if !a.isAdmin() {
+	if !a.IsAdmin() {
 		return nil, denied("only admins can manage categories")
 	}
 	name = strings.TrimSpace(name)
@@ -42,7 +42,7 @@ func CreateCategory(a Actor, name, parentID string, parentExists bool) ([]events
 
 // Rename gives the category a new name; the same name changes nothing.
 func (c *Category) Rename(a Actor, name string) ([]events.Payload, error) {
-	if !a.isAdmin() {
+	if !a.IsAdmin() {
 		return nil, denied("only admins can manage categories")
 	}
 	name = strings.TrimSpace(name)
@@ -60,7 +60,7 @@ func (c *Category) Rename(a Actor, name string) ([]events.Payload, error) {
 // tree is now; parentExists tells whether the parent was found. A category
 // cannot move under itself or under one of its descendants.
 func (c *Category) Move(a Actor, parentID string, parentExists bool, parentPath []string) ([]events.Payload, error) {
-	if !a.isAdmin() {
+	if !a.IsAdmin() {
 		return nil, denied("only admins can manage categories")
 	}
 	if parentID == c.parentID {

@@ -20,7 +20,7 @@ type Feedback struct {
 // Vote records the actor's vote on a published article; repeating the same
 // vote records nothing.
 func (f *Feedback) Vote(a Actor, helpful, published bool) ([]events.Payload, error) {
-	if !a.isSignedIn() || a.isSystem() {
+	if !signedIn(a) || a.IsSystem() {
 		return nil, denied("only signed-in users can vote")
 	}
 	if !published {

@@ -11,29 +11,14 @@ import (
 	"helpdesk/contracts/problem"
 )
 
-// RoleSystem is the role of internal actors, such as the reaction that
-// drafts articles from resolved tickets.
-const RoleSystem = "system"
-
-// Actor is who gives a command.
-type Actor struct {
-	ID   string
-	Role string
-}
+// Actor is who gives a command: a user, or an internal component such as
+// the reaction that drafts articles from resolved tickets.
+type Actor = identityapi.Actor
 
 // SystemActor is the actor of an internal component.
-func SystemActor(component string) Actor {
-	return Actor{ID: "system:" + component, Role: RoleSystem}
-}
+func SystemActor(component string) Actor { return identityapi.SystemActor(component) }
 
-// IsStaff tells whether the actor is an agent or admin.
-func (a Actor) IsStaff() bool { return identityapi.IsStaff(a.Role) }
-
-func (a Actor) isAdmin() bool { return a.Role == identityapi.RoleAdmin }
-
-func (a Actor) isSystem() bool { return a.Role == RoleSystem }
-
-func (a Actor) isSignedIn() bool { return a.ID != "" && a.Role != "" }
+func signedIn(a Actor) bool { return a.ID != "" && a.Role != "" }
 
 func denied(format string, args ...any) error {
 	return problem.New(problem.CodePermissionDenied, format, args...)

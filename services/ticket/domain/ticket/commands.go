@@ -30,7 +30,7 @@ func Open(id string, a Actor, cmd ticketapi.OpenTicket, now time.Time, p Policy,
 	switch {
 	case requester == "" || requester == a.ID:
 		requester = a.ID
-	case !a.isStaff():
+	case !a.IsStaff():
 		return nil, nil, problem.New(problem.CodePermissionDenied, "customers can only open tickets for themselves")
 	}
 	if cmd.Priority == "" {
@@ -97,7 +97,7 @@ func (t *Ticket) StartWork(a Actor, now time.Time) ([]events.Payload, error) {
 // answer takes it back to in_progress. Resolved tickets take comments
 // without a change of status; closed tickets take nothing.
 func (t *Ticket) Reply(a Actor, replyID, body string, internal, awaitCustomer bool, now time.Time) ([]events.Payload, error) {
-	staff := a.isStaff()
+	staff := a.IsStaff()
 	if !staff && a.ID != t.requester {
 		return nil, problem.NotFound("ticket", t.id)
 	}
@@ -190,7 +190,7 @@ func (t *Ticket) AutoClose(now time.Time) ([]events.Payload, error) {
 // its resolution. It goes back to in_progress when it has an assignee and to
 // new otherwise, with a new resolution deadline.
 func (t *Ticket) Reopen(a Actor, reason string, now time.Time, p Policy, cal Calendar) ([]events.Payload, error) {
-	if !a.isStaff() && a.ID != t.requester {
+	if !a.IsStaff() && a.ID != t.requester {
 		return nil, problem.NotFound("ticket", t.id)
 	}
 	reason = strings.TrimSpace(reason)

@@ -14,22 +14,11 @@ import (
 	"helpdesk/contracts/ticketapi"
 )
 
-// RoleSystem is the role of internal actors such as the deadline scheduler.
-const RoleSystem = "system"
-
 // Actor is who runs a command.
-type Actor struct {
-	ID   string
-	Role string
-}
+type Actor = identityapi.Actor
 
 // SystemActor is an internal component acting on tickets.
-func SystemActor(component string) Actor {
-	return Actor{ID: "system:" + component, Role: RoleSystem}
-}
-
-func (a Actor) isStaff() bool  { return identityapi.IsStaff(a.Role) }
-func (a Actor) isSystem() bool { return a.Role == RoleSystem }
+func SystemActor(component string) Actor { return identityapi.SystemActor(component) }
 
 // Ticket is rebuilt from its events; its fields change only by applying them.
 type Ticket struct {
@@ -163,16 +152,16 @@ func (t *Ticket) Requester() string { return t.requester }
 // CanView reports whether the actor may see the ticket: staff and the system
 // see every ticket, customers their own.
 func (t *Ticket) CanView(a Actor) bool {
-	return a.isStaff() || a.isSystem() || a.ID == t.requester
+	return a.IsStaff() || a.IsSystem() || a.ID == t.requester
 }
 
 // seesInternalNotes reports whether the actor may read internal notes.
-func (a Actor) seesInternalNotes() bool { return a.isStaff() || a.isSystem() }
+func seesInternalNotes(a Actor) bool { return a.IsStaff() || a.IsSystem() }
 
 // CanSeeEvent reports whether the actor may see an event in a ticket's
 // history: everything but internal notes, which are for staff only.
 func CanSeeEvent(a Actor, e events.Envelope) (bool, error) {
-	if e.Type != ticketapi.EventReplied || a.seesInternalNotes() {
+	if e.Type != ticketapi.EventReplied || seesInternalNotes(a) {
 		return true, nil
 	}
 	var r ticketapi.Replied
@@ -187,7 +176,7 @@ func CanSeeEvent(a Actor, e events.Envelope) (bool, error) {
 func (t *Ticket) View(a Actor) ticketapi.Ticket {
 	replies := make([]ticketapi.Reply, 0, len(t.replies))
 	for _, r := range t.replies {
-		if r.Internal && !a.seesInternalNotes() {
+		if r.Internal && !seesInternalNotes(a) {
 			continue
 		}
 		replies = append(replies, r)
@@ -218,7 +207,7 @@ func (t *Ticket) invalid(what string) error {
 }
 
 func staffOnly(a Actor, what string) error {
-	if a.isStaff() {
+	if a.IsStaff() {
 		return nil
 	}
 	return problem.New(problem.CodePermissionDenied, "only agents and admins can %s tickets", what)
