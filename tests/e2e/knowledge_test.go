@@ -133,6 +133,9 @@ func TestKnowledge_categories_and_bad_input(t *testing.T) {
 
 	root := a.admin.must(http.StatusCreated, "POST", "/api/v1/kb/categories", map[string]any{"name": "课程学习"})
 	child := a.admin.must(http.StatusCreated, "POST", "/api/v1/kb/categories", map[string]any{"name": "视频播放", "parent_id": root.str("id")})
+	if fmt.Sprint(child.Body["path"]) != "[课程学习 视频播放]" {
+		t.Errorf("new category's path %v", child.Body["path"])
+	}
 	a.agent.must(http.StatusForbidden, "POST", "/api/v1/kb/categories", map[string]any{"name": "x"})
 	a.admin.must(http.StatusUnprocessableEntity, "POST", "/api/v1/kb/categories", map[string]any{"name": "x", "parent_id": "missing"})
 	// A category cannot move under its own descendant.

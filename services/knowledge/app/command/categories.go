@@ -37,7 +37,27 @@ func (h CreateCategoryHandler) Handle(ctx context.Context, cmd kbapi.CreateCateg
 	if err != nil {
 		return kbapi.Category{}, err
 	}
-	return c.View(), nil
+	return h.d.withPath(ctx, c)
+}
+
+// withPath is the category's view with the names from the top level down
+// to it, read from the categories' events.
+func (d Deps) withPath(ctx context.Context, c *kb.Category) (kbapi.Category, error) {
+	v := c.View()
+	v.Path = []string{v.Name}
+	for id, depth := v.ParentID, 0; id != "" && depth <= maxDepth; depth++ {
+		p, _, err := d.Categories.Load(ctx, id)
+		if isNotFound(err) {
+			break
+		}
+		if err != nil {
+			return kbapi.Category{}, err
+		}
+		pv := p.View()
+		v.Path = append([]string{pv.Name}, v.Path...)
+		id = pv.ParentID
+	}
+	return v, nil
 }
 
 // ChangeCategoryHandler renames and moves categories.
@@ -80,7 +100,7 @@ func (h ChangeCategoryHandler) Handle(ctx context.Context, cmd kbapi.ChangeCateg
 	if err != nil {
 		return kbapi.Category{}, err
 	}
-	return c.View(), nil
+	return h.d.withPath(ctx, c)
 }
 
 // path lists the ids from id up to the top level; empty when id names no
