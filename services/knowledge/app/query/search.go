@@ -75,7 +75,7 @@ func (h SearchHandler) Handle(ctx context.Context, req kbapi.Search) (kbapi.Resu
 	if err != nil {
 		return kbapi.Results{}, err
 	}
-	q, cats, err := h.prepare(ctx, req.Q, req.Category, req.Limit)
+	q, cats, err := prepare(ctx, h.tree, req.Q, req.Category, req.Limit)
 	if err != nil || q.Text == "" {
 		return emptyResults(), err
 	}
@@ -109,7 +109,7 @@ func NewSuggestHandler(index SearchIndex, tree CategoryTree) SuggestHandler {
 // Handle suggests published articles and answered questions; its facets
 // count the returned items per category, in the order of their best item.
 func (h SuggestHandler) Handle(ctx context.Context, req kbapi.Suggest) (kbapi.Results, error) {
-	q, cats, err := SearchHandler(h).prepare(ctx, req.Q, req.Category, req.Limit)
+	q, cats, err := prepare(ctx, h.tree, req.Q, req.Category, req.Limit)
 	if err != nil || q.Text == "" {
 		return emptyResults(), err
 	}
@@ -134,7 +134,7 @@ func (h SuggestHandler) Handle(ctx context.Context, req kbapi.Suggest) (kbapi.Re
 
 // prepare checks the query text and limit and resolves the category filter.
 // A text without letters or digits gives an empty query, not an error.
-func (h SearchHandler) prepare(ctx context.Context, text, category string, limit int) (SearchQuery, Tree, error) {
+func prepare(ctx context.Context, tree CategoryTree, text, category string, limit int) (SearchQuery, Tree, error) {
 	var q SearchQuery
 	text = strings.TrimSpace(text)
 	switch {
@@ -150,7 +150,7 @@ func (h SearchHandler) prepare(ctx context.Context, text, category string, limit
 	if limit == 0 {
 		limit = kbapi.DefaultLimit
 	}
-	cats, err := h.tree.Tree(ctx)
+	cats, err := tree.Tree(ctx)
 	if err != nil {
 		return q, Tree{}, err
 	}
