@@ -77,11 +77,7 @@ func articleCommand(s *Server, endpoint string, build func(kbapi.ArticleTarget, 
 }
 
 func (s *Server) listCategories(c *echo.Context) error {
-	cats, err := call[kbapi.Categories](s, c, subjects.ServiceKnowledge, kbapi.EndpointListCategories, kbapi.ListCategories{})
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, cats)
+	return relay(s, c, subjects.ServiceKnowledge, kbapi.EndpointListCategories, kbapi.ListCategories{})
 }
 
 func (s *Server) createCategory(c *echo.Context) error {
@@ -130,14 +126,10 @@ func (s *Server) listArticles(c *echo.Context) error {
 	if err != nil {
 		return err
 	}
-	page, err := call[kbapi.ArticlePage](s, c, subjects.ServiceKnowledge, kbapi.EndpointList, kbapi.ListArticles{
+	return relay(s, c, subjects.ServiceKnowledge, kbapi.EndpointList, kbapi.ListArticles{
 		Status: c.QueryParam("status"), CategoryID: c.QueryParam("category_id"), SourceTicket: c.QueryParam("source_ticket"),
 		Limit: limit, Cursor: c.QueryParam("cursor"),
 	})
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, page)
 }
 
 func (s *Server) voteArticle(c *echo.Context) error {
@@ -161,11 +153,7 @@ func (s *Server) voteArticle(c *echo.Context) error {
 }
 
 func (s *Server) articleVersions(c *echo.Context) error {
-	v, err := call[kbapi.Versions](s, c, subjects.ServiceKnowledge, kbapi.EndpointVersions, kbapi.GetVersions{ArticleID: c.Param("id")})
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, v)
+	return relay(s, c, subjects.ServiceKnowledge, kbapi.EndpointVersions, kbapi.GetVersions{ArticleID: c.Param("id")})
 }
 
 func (s *Server) searchKB(c *echo.Context) error {
@@ -173,13 +161,9 @@ func (s *Server) searchKB(c *echo.Context) error {
 	if err != nil {
 		return err
 	}
-	res, err := call[kbapi.Results](s, c, subjects.ServiceKnowledge, kbapi.EndpointSearch, kbapi.Search{
+	return relay(s, c, subjects.ServiceKnowledge, kbapi.EndpointSearch, kbapi.Search{
 		Q: c.QueryParam("q"), Category: c.QueryParam("category"), Tag: c.QueryParam("tag"), Limit: limit, Cursor: c.QueryParam("cursor"),
 	})
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, res)
 }
 
 func (s *Server) suggestKB(c *echo.Context) error {
@@ -187,13 +171,9 @@ func (s *Server) suggestKB(c *echo.Context) error {
 	if err != nil {
 		return err
 	}
-	res, err := call[kbapi.Results](s, c, subjects.ServiceKnowledge, kbapi.EndpointSuggest, kbapi.Suggest{
+	return relay(s, c, subjects.ServiceKnowledge, kbapi.EndpointSuggest, kbapi.Suggest{
 		Q: c.QueryParam("q"), Category: c.QueryParam("category"), Limit: limit,
 	})
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, res)
 }
 
 // intParam reads an optional integer query parameter (0 when absent).

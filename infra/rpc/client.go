@@ -27,9 +27,35 @@ const DefaultTimeout = 10 * time.Second
 // problem.CodeUnavailable.
 func Call[Resp any](ctx context.Context, nc *nats.Conn, subject string, req any) (Resp, error) {
 	var resp Resp
+	data, err := request(ctx, nc, subject, req)
+	if err != nil {
+		return resp, err
+	}
+	if err := json.Unmarshal(data, &resp); err != nil {
+		return resp, fmt.Errorf("decode reply of %s: %w", subject, err)
+	}
+	return resp, nil
+}
+
+// CallRaw is Call without decoding: it returns the reply's JSON as the
+// service wrote it, for a caller that only passes it on (the gateway
+// answering a search, say) and would otherwise decode and encode it again.
+func CallRaw(ctx context.Context, nc *nats.Conn, subject string, req any) (json.RawMessage, error) {
+	data, err := request(ctx, nc, subject, req)
+	if err != nil {
+		return nil, err
+	}
+	if !json.Valid(data) {
+		return nil, fmt.Errorf("reply of %s is not JSON", subject)
+	}
+	return data, nil
+}
+
+// request sends req and returns the reply's body, or the service's error.
+func request(ctx context.Context, nc *nats.Conn, subject string, req any) ([]byte, error) {
 	body, err := json.Marshal(req)
 	if err != nil {
-		return resp, fmt.Errorf("marshal request for %s: %w", subject, err)
+		return nil, fmt.Errorf("marshal request for %s: %w", subject, err)
 	}
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
@@ -50,11 +76,11 @@ func Call[Resp any](ctx context.Context, nc *nats.Conn, subject string, req any)
 		span.SetStatus(codes.Error, err.Error())
 		switch {
 		case errors.Is(err, nats.ErrNoResponders):
-			return resp, problem.New(problem.CodeUnavailable, "no %s service is running", subject)
+			return nil, problem.New(problem.CodeUnavailable, "no %s service is running", subject)
 		case errors.Is(err, context.DeadlineExceeded), errors.Is(err, nats.ErrTimeout):
-			return resp, problem.New(problem.CodeUnavailable, "%s did not answer in time", subject)
+			return nil, problem.New(problem.CodeUnavailable, "%s did not answer in time", subject)
 		}
-		return resp, fmt.Errorf("request %s: %w", subject, err)
+		return nil, fmt.Errorf("request %s: %w", subject, err)
 	}
 	if code := reply.Header.Get(micro.ErrorCodeHeader); code != "" {
 		perr := &problem.Error{}
@@ -62,10 +88,7 @@ func Call[Resp any](ctx context.Context, nc *nats.Conn, subject string, req any)
 			perr = problem.New(problem.Code(code), "%s", reply.Header.Get(micro.ErrorHeader))
 		}
 		span.SetStatus(codes.Error, string(perr.Code))
-		return resp, perr
+		return nil, perr
 	}
-	if err := json.Unmarshal(reply.Data, &resp); err != nil {
-		return resp, fmt.Errorf("decode reply of %s: %w", subject, err)
-	}
-	return resp, nil
+	return reply.Data, nil
 }
