@@ -184,7 +184,8 @@ type GetVersions struct {
 }
 
 // Version is one content version of an article. Diff is a unified diff of
-// the title and body against the previous version (empty for version 1).
+// the title, category, tags and body against the previous version (empty
+// for version 1).
 type Version struct {
 	ContentVersion int       `json:"content_version"`
 	Title          string    `json:"title"`

@@ -75,7 +75,7 @@ func TestKnowledge_resolved_ticket_becomes_a_suggested_article(t *testing.T) {
 	a.agent.must(http.StatusOK, "POST", path+"/publish", nil, "If-Match", edited.Header.Get("ETag"))
 
 	versions := a.agent.must(http.StatusOK, "GET", path+"/versions", nil)
-	if vs := versions.Body["versions"].([]any); len(vs) != 2 || !strings.Contains(vs[1].(map[string]any)["diff"].(string), "") {
+	if vs := versions.Body["versions"].([]any); len(vs) != 2 || !strings.Contains(vs[1].(map[string]any)["diff"].(string), "+tags: 打印机, Wi-Fi") {
 		t.Fatalf("versions %s", versions.Raw)
 	}
 

@@ -64,10 +64,11 @@ func (h VersionsHandler) Handle(ctx context.Context, req kbapi.GetVersions) (kba
 	return out, nil
 }
 
-// diff is a unified diff of two versions' title and body.
+// diff is a unified diff of two versions: title, category, tags and body.
 func diff(a, b kbapi.Version) string {
 	text := func(v kbapi.Version) []string {
-		return difflib.SplitLines("# " + v.Title + "\n\n" + strings.TrimRight(v.Body, "\n") + "\n")
+		return difflib.SplitLines("# " + v.Title + "\ncategory: " + v.CategoryID + "\ntags: " + strings.Join(v.Tags, ", ") +
+			"\n\n" + strings.TrimRight(v.Body, "\n") + "\n")
 	}
 	d, err := difflib.GetUnifiedDiffString(difflib.UnifiedDiff{
 		A: text(a), B: text(b), Context: 3,
