@@ -3,11 +3,13 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"os"
+	"os/exec"
 	"strconv"
 	"strings"
 	"sync"
@@ -122,47 +124,30 @@ func kbPhase(cfg config, res *KBResult) error {
 		return err
 	}
 
-	kbCfg := cfg
-	kbCfg.concurrency = cfg.kbClients
-	queries := make([]*kbtest.Generator, cfg.kbClients)
-	for i := range queries {
-		queries[i] = kbtest.New(uint64(1000 + i))
-	}
-	run := func(name, path string, text func(*kbtest.Generator) string, pause time.Duration, out *Latency) {
-		var errs atomic.Int64
-		rec, rate, _ := measure(kbCfg, name, func(ctx context.Context, w int, rec *load.Recorder) error {
-			q := path + url.QueryEscape(text(queries[w]))
-			begin := time.Now()
-			status, b, err := reader.get(ctx, q)
-			if err == nil && status == http.StatusOK {
-				rec.Add(time.Since(begin))
-				if pause > 0 {
-					// Independent typists: 0.5 to 1.5 times the pace, so
-					// that the clients do not fall into lockstep bursts.
-					select {
-					case <-ctx.Done():
-					case <-time.After(time.Duration(float64(pause) * (0.5 + rand.Float64()))):
-					}
-				}
-				return nil
-			}
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
-			if errs.Add(1) <= 3 {
-				fmt.Printf("  error: %d %s %v\n", status, truncate(b), err)
-			}
-			return fmt.Errorf("status %d", status)
-		})
-		*out = Latency{PerSec: rate, P50Ms: ms(rec.Percentile(50)), P99Ms: ms(rec.Percentile(99)), MaxMs: ms(rec.Percentile(100)), Errors: errs.Load()}
+	run := func(name, path, kind string, pause time.Duration, out *Latency) error {
+		var err error
+		if cfg.kbInProcess {
+			*out = kbLoad(cfg, sys.URL, reader.token, name, path, kind, pause)
+		} else if *out, err = kbLoadInChild(cfg, sys.URL, reader.token, name, path, kind, pause); err != nil {
+			return err
+		}
 		fmt.Printf("  => %s: %.0f/s, p50 %.2f ms, p99 %.2f ms, max %.1f ms, %d errors\n", name, out.PerSec, out.P50Ms, out.P99Ms, out.MaxMs, out.Errors)
+		return nil
 	}
-	search := func(g *kbtest.Generator) string { return g.Query() }
-	typing := func(g *kbtest.Generator) string { return g.Typing() }
-	run("search", "/api/v1/kb/search?limit=10&q=", search, 0, &res.Search)
-	run("suggest", "/api/v1/kb/suggestions?limit=10&q=", typing, 0, &res.Suggest)
-	run("search~", "/api/v1/kb/search?limit=10&q=", search, cfg.kbPause, &res.SearchPaced)
-	run("suggest~", "/api/v1/kb/suggestions?limit=10&q=", typing, cfg.kbPause, &res.SuggestPaced)
+	for _, r := range []struct {
+		name, path, kind string
+		pause            time.Duration
+		out              *Latency
+	}{
+		{"search", "/api/v1/kb/search?limit=10&q=", "search", 0, &res.Search},
+		{"suggest", "/api/v1/kb/suggestions?limit=10&q=", "typing", 0, &res.Suggest},
+		{"search~", "/api/v1/kb/search?limit=10&q=", "search", cfg.kbPause, &res.SearchPaced},
+		{"suggest~", "/api/v1/kb/suggestions?limit=10&q=", "typing", cfg.kbPause, &res.SuggestPaced},
+	} {
+		if err := run(r.name, r.path, r.kind, r.pause, r.out); err != nil {
+			return fmt.Errorf("%s: %w", r.name, err)
+		}
+	}
 	res.RSSBytes = rss()
 	if c := sys.Knowledge.SearchCache; c != nil {
 		hits, misses := c.Stats()
@@ -314,4 +299,100 @@ func rss() int64 {
 		}
 	}
 	return 0
+}
+
+// kbLoad runs one search or suggestion load from cfg.kbClients clients
+// against the gateway at base, signed in with token: kind "search" sends
+// generated queries, "typing" prefixes of titles being typed; with a pause
+// each client waits 0.5 to 1.5 times it between requests.
+func kbLoad(cfg config, base, token, name, path, kind string, pause time.Duration) Latency {
+	cfg.concurrency = cfg.kbClients
+	client := &api{base: base, token: token, http: httpClient(cfg.kbClients)}
+	queries := make([]*kbtest.Generator, cfg.kbClients)
+	for i := range queries {
+		queries[i] = kbtest.New(uint64(1000 + i))
+	}
+	text := func(g *kbtest.Generator) string { return g.Query() }
+	if kind == "typing" {
+		text = func(g *kbtest.Generator) string { return g.Typing() }
+	}
+	var errs atomic.Int64
+	rec, rate, _ := measure(cfg, name, func(ctx context.Context, w int, rec *load.Recorder) error {
+		q := path + url.QueryEscape(text(queries[w]))
+		begin := time.Now()
+		status, b, err := client.get(ctx, q)
+		if err == nil && status == http.StatusOK {
+			rec.Add(time.Since(begin))
+			if pause > 0 {
+				// Independent typists: 0.5 to 1.5 times the pace, so
+				// that the clients do not fall into lockstep bursts.
+				select {
+				case <-ctx.Done():
+				case <-time.After(time.Duration(float64(pause) * (0.5 + rand.Float64()))):
+				}
+			}
+			return nil
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if errs.Add(1) <= 3 {
+			fmt.Fprintf(os.Stderr, "  error: %d %s %v\n", status, truncate(b), err)
+		}
+		return fmt.Errorf("status %d", status)
+	})
+	return Latency{PerSec: rate, P50Ms: ms(rec.Percentile(50)), P99Ms: ms(rec.Percentile(99)), MaxMs: ms(rec.Percentile(100)), Errors: errs.Load()}
+}
+
+// kbClientCommand is the hidden first argument that makes loadgen a load
+// client of its parent: clients in a process of their own, as real ones
+// are, do not share the system's cores' scheduler and garbage collector.
+const kbClientCommand = "kb-client"
+
+// kbLoadInChild runs kbLoad in a child process of this program and reads
+// its result, the last line of its output.
+func kbLoadInChild(cfg config, base, token, name, path, kind string, pause time.Duration) (Latency, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return Latency{}, err
+	}
+	cmd := exec.Command(exe, kbClientCommand, "-base", base, "-token", token, "-name", name, "-path", path, "-kind", kind,
+		"-pause", pause.String(), "-kb-clients", strconv.Itoa(cfg.kbClients), "-d", cfg.duration.String(), "-warmup", cfg.warmup.String())
+	cmd.Stderr = os.Stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return Latency{}, fmt.Errorf("load client: %w", err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	fmt.Print(strings.Join(lines[:len(lines)-1], "\n") + "\n")
+	var l Latency
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &l); err != nil {
+		return Latency{}, fmt.Errorf("load client result: %w", err)
+	}
+	return l, nil
+}
+
+// kbClientMain is the child's main: one kbLoad, its result as JSON last.
+func kbClientMain(args []string) error {
+	fs := flag.NewFlagSet(kbClientCommand, flag.ContinueOnError)
+	var cfg config
+	base := fs.String("base", "", "gateway URL")
+	token := fs.String("token", "", "access token")
+	name := fs.String("name", "", "name of the run")
+	path := fs.String("path", "", "path and query prefix")
+	kind := fs.String("kind", "search", "search or typing")
+	pause := fs.Duration("pause", 0, "mean pause between a client's requests")
+	fs.IntVar(&cfg.kbClients, "kb-clients", 50, "clients")
+	fs.DurationVar(&cfg.duration, "d", 10*time.Second, "measured duration")
+	fs.DurationVar(&cfg.warmup, "warmup", time.Second, "warm-up")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	l := kbLoad(cfg, *base, *token, *name, *path, *kind, *pause)
+	b, err := json.Marshal(l)
+	if err != nil {
+		return err
+	}
+	fmt.Println(string(b))
+	return nil
 }

@@ -51,6 +51,7 @@ type config struct {
 	kbClients   int
 	kbPause     time.Duration
 	kbCache     int
+	kbInProcess bool
 }
 
 // Result is everything one run measured.
@@ -77,6 +78,13 @@ type Result struct {
 }
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == kbClientCommand {
+		if err := kbClientMain(os.Args[2:]); err != nil {
+			fmt.Fprintln(os.Stderr, "loadgen kb-client:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	var cfg config
 	flag.IntVar(&cfg.concurrency, "c", 32, "concurrent clients (and concurrent raw appenders)")
 	flag.DurationVar(&cfg.duration, "d", 10*time.Second, "measured duration of each phase")
@@ -84,6 +92,7 @@ func main() {
 	flag.StringVar(&cfg.phase, "phase", "all", "all, raw, system or kb")
 	flag.IntVar(&cfg.kbArticles, "kb-articles", 100_000, "generated articles in the knowledge-base phase")
 	flag.IntVar(&cfg.kbClients, "kb-clients", 50, "concurrent search and suggestion clients")
+	flag.BoolVar(&cfg.kbInProcess, "kb-clients-in-process", false, "run the search clients in this process, beside the system, instead of in a child process")
 	flag.IntVar(&cfg.kbCache, "kb-cache", 10000, "search results the knowledge service caches; -1 for none")
 	flag.DurationVar(&cfg.kbPause, "kb-pause", 150*time.Millisecond, "mean pause between one client's requests in the paced runs (a typing pace; each pause is 0.5 to 1.5 times it)")
 	flag.StringVar(&cfg.jsonOut, "json", "", "also write the results as JSON to this file")
