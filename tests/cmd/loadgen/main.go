@@ -7,7 +7,7 @@
 // loopback; every phase is bounded in time.
 //
 //	go run ./tests/cmd/loadgen [-c 32] [-d 10s] [-phase all|raw|system|kb] [-kb-articles 100000]
-//	    [-kb-clients 50] [-kb-pause 150ms] [-kb-cache 10000|-1] [-json out.json] [-cpuprofile cpu.prof]
+//	    [-kb-clients 50] [-kb-pause 150ms] [-kb-cache 10000|-1] [-kb-clients-in-process] [-json out.json] [-cpuprofile cpu.prof]
 package main
 
 import (
