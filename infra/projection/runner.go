@@ -298,12 +298,17 @@ func (r *Runner) consume(ctx context.Context) error {
 	if err := r.ensureConsumer(ctx, r.Position()); err != nil {
 		return err
 	}
+	var consumer *stoppableConsumer
 	sub, err := wmjs.NewSubscriber(wmjs.SubscriberConfig{
 		Conn:   r.cfg.Conn,
 		Logger: watermill.NopLogger{},
 		ResourceInitializer: func(ctx context.Context, js jetstream.JetStream, stream string) (jetstream.Consumer, func(context.Context, watermill.LoggerAdapter), error) {
 			c, err := js.Consumer(ctx, stream, r.consumerName())
-			return c, nil, err
+			if err != nil {
+				return nil, nil, err
+			}
+			consumer = &stoppableConsumer{Consumer: c}
+			return consumer, nil, nil
 		},
 		AckAsync:    true,
 		Unmarshaler: unmarshaler{deliveries: &r.deliveries, wanted: r.wanted},
@@ -312,11 +317,17 @@ func (r *Runner) consume(ctx context.Context) error {
 		return fmt.Errorf("projection %s subscriber: %w", r.name, err)
 	}
 	// The subscriber is not closed: Close would drain the shared connection.
-	// Cancelling ctx ends the subscription.
-	msgs, err := sub.Subscribe(ctx, r.target.Stream())
+	// Cancelling subCtx ends the subscription, after stopConsuming.
+	subCtx, cancelSub := context.WithCancel(context.WithoutCancel(ctx))
+	msgs, err := sub.Subscribe(subCtx, r.target.Stream())
 	if err != nil {
+		cancelSub()
 		return fmt.Errorf("projection %s subscribe: %w", r.name, err)
 	}
+	defer func() {
+		r.stopConsuming(consumer, msgs)
+		cancelSub()
+	}()
 	for {
 		batch, ok := r.collect(ctx, msgs)
 		if !ok {
@@ -334,6 +345,56 @@ func (r *Runner) consume(ctx context.Context) error {
 			case <-time.After(r.cfg.RetryDelay):
 			}
 		}
+	}
+}
+
+// stopConsuming ends delivery before the subscription's context ends.
+// watermill-nats closes its output channel as soon as that context ends,
+// while a message may still be on its way to it, and a send on the closed
+// channel panics; so the JetStream consumption is stopped first, and the
+// messages still coming are taken (and nacked: the position decides what is
+// applied) until it has stopped.
+func (r *Runner) stopConsuming(c *stoppableConsumer, msgs <-chan *message.Message) {
+	go func() {
+		for m := range msgs {
+			r.deliveries.Delete(m.UUID)
+			m.Nack()
+		}
+	}()
+	if c != nil {
+		c.stop(10 * time.Second)
+	}
+}
+
+// stoppableConsumer is a JetStream consumer whose consumption the runner
+// can stop and wait for.
+type stoppableConsumer struct {
+	jetstream.Consumer
+	mu sync.Mutex
+	cc jetstream.ConsumeContext
+}
+
+// Consume starts consuming and keeps the consume context.
+func (c *stoppableConsumer) Consume(h jetstream.MessageHandler, opts ...jetstream.PullConsumeOpt) (jetstream.ConsumeContext, error) {
+	cc, err := c.Consumer.Consume(h, opts...)
+	c.mu.Lock()
+	c.cc = cc
+	c.mu.Unlock()
+	return cc, err
+}
+
+// stop stops consuming and waits, at most timeout, until no handler runs.
+func (c *stoppableConsumer) stop(timeout time.Duration) {
+	c.mu.Lock()
+	cc := c.cc
+	c.mu.Unlock()
+	if cc == nil {
+		return
+	}
+	cc.Stop()
+	select {
+	case <-cc.Closed():
+	case <-time.After(timeout):
 	}
 }
 

@@ -112,6 +112,24 @@ func (f *fixture) appendEvents(ids []string, n int, fail bool) uint64 {
 	return last
 }
 
+// appendEventsCtx appends one event to each aggregate until ctx ends and
+// returns the last sequence appended.
+func (f *fixture) appendEventsCtx(ctx context.Context, ids []string, n int) uint64 {
+	var last uint64
+	for i := 0; i < n && ctx.Err() == nil; i++ {
+		for _, id := range ids {
+			agg := subjects.Aggregate{Service: service, Type: "thing", ID: id}
+			e, _ := events.New("/proj", "thing", id, counted{N: 1}, time.Now(), events.Metadata{Actor: "t"})
+			res, err := f.store.Append(context.Background(), agg, []events.Envelope{e}, eventstore.AppendOptions{})
+			if err != nil {
+				continue
+			}
+			last = max(last, res.Version)
+		}
+	}
+	return last
+}
+
 // start runs a runner for h until the test ends or stop is called.
 func (f *fixture) start(h projection.Handler) (r *projection.Runner, stop func()) {
 	f.t.Helper()
@@ -302,4 +320,40 @@ func TestRunner_selective_skips_unwanted_types(t *testing.T) {
 	if got := f.counts(wanted.counter); len(got) != 3 || got[aggs[0]] != "2/3" {
 		t.Fatalf("wanted events: %v", got)
 	}
+}
+
+// TestRunner_stops_cleanly_while_events_flow starts and stops a runner
+// again and again while events keep arriving. watermill-nats closes its
+// output channel when the subscription's context ends, and a delivery
+// racing with that close panicked the process; the runner now stops the
+// consumption first.
+func TestRunner_stops_cleanly_while_events_flow(t *testing.T) {
+	f := newFixture(t, sqlstoretest.SQLite(t))
+	c := counter{name: "flow", tolerant: true}
+	aggs := ids(4)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	const writers = 4
+	appended := make(chan uint64, writers)
+	for range writers {
+		go func() {
+			var last uint64
+			for ctx.Err() == nil {
+				last = max(last, f.appendEventsCtx(ctx, aggs, 1))
+			}
+			appended <- last
+		}()
+	}
+	for i := range 40 {
+		_, stop := f.start(c)
+		time.Sleep(time.Duration(2+i%7) * time.Millisecond)
+		stop()
+	}
+	cancel()
+	var last uint64
+	for range writers {
+		last = max(last, <-appended)
+	}
+	r, _ := f.start(c)
+	f.wait(r, last)
 }
