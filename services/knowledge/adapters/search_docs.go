@@ -19,7 +19,7 @@ const (
 
 // ArticleDocs maps knowledge events to article documents: every article is
 // indexed with its status, and queries ask for published ones.
-func ArticleDocs(env events.Envelope, current func(string) (*SearchDoc, error)) (string, *SearchDoc, error) {
+func ArticleDocs(_ context.Context, env events.Envelope, current func(string) (*SearchDoc, error)) (string, *SearchDoc, error) {
 	if env.AggregateType != subjects.AggregateArticle {
 		return "", nil, nil
 	}
@@ -68,11 +68,11 @@ func (d SearchDoc) withContent(c kbapi.Content) *SearchDoc {
 // ever found. The description is left out: it is where requesters write
 // about themselves.
 type QuestionDocs struct {
-	Tickets TicketHistory
+	Questions *TicketQuestions
 }
 
 // Map implements Mapper.
-func (q QuestionDocs) Map(env events.Envelope, current func(string) (*SearchDoc, error)) (string, *SearchDoc, error) {
+func (q QuestionDocs) Map(ctx context.Context, env events.Envelope, current func(string) (*SearchDoc, error)) (string, *SearchDoc, error) {
 	if env.AggregateType != subjects.AggregateTicket {
 		return "", nil, nil
 	}
@@ -83,15 +83,8 @@ func (q QuestionDocs) Map(env events.Envelope, current func(string) (*SearchDoc,
 		if err := env.Decode(&p); err != nil {
 			return "", nil, err
 		}
-		history, err := q.Tickets.Load(context.Background(), subjects.Ticket(id))
-		if err != nil {
-			return "", nil, fmt.Errorf("ticket %s history: %w", id, err)
-		}
-		if len(history) == 0 || history[0].Type != ticketapi.EventOpened {
-			return "", nil, nil
-		}
-		var o ticketapi.Opened
-		if err := history[0].Decode(&o); err != nil {
+		o, ok, err := q.Questions.Question(ctx, id)
+		if err != nil || !ok {
 			return "", nil, err
 		}
 		return id, &SearchDoc{

@@ -76,7 +76,7 @@ func (d *SearchDoc) indexed() indexedDoc {
 // Mapper turns one event into the new state of the document it changes.
 // current returns a document as it is so far (nil when there is none). A
 // nil doc means the event changes no document.
-type Mapper func(env events.Envelope, current func(id string) (*SearchDoc, error)) (id string, doc *SearchDoc, err error)
+type Mapper func(ctx context.Context, env events.Envelope, current func(id string) (*SearchDoc, error)) (id string, doc *SearchDoc, err error)
 
 // SearchIndex is a bleve index kept as a projection (it implements
 // projection.Target): its position is stored in the index's internal
@@ -420,7 +420,7 @@ func (b *searchBatch) Apply(ctx context.Context, env events.Envelope) error {
 		}
 		b.reacted = env.AggregateVersion
 	}
-	id, doc, err := b.s.mapper(env, b.current)
+	id, doc, err := b.s.mapper(ctx, env, b.current)
 	if err != nil || doc == nil {
 		return err
 	}

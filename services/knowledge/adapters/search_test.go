@@ -91,7 +91,7 @@ func newIndexesWithStore(t testing.TB, dir string) (*adapters.SearchIndex, *adap
 	if err != nil {
 		t.Fatal(err)
 	}
-	q, err := adapters.OpenSearchIndex("kb_questions_index", subjects.Stream(subjects.ServiceTicket), questionsDir, adapters.QuestionDocs{Tickets: store}.Map)
+	q, err := adapters.OpenSearchIndex("kb_questions_index", subjects.Stream(subjects.ServiceTicket), questionsDir, adapters.QuestionDocs{Questions: &adapters.TicketQuestions{Tickets: store}}.Map)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -482,7 +482,7 @@ func TestSearchIndex_reaction_runs_once_and_not_on_rebuild(t *testing.T) {
 		t.Fatalf("rebuilt question %+v", doc)
 	}
 	_ = q.Close()
-	q2, err := adapters.OpenSearchIndex("kb_questions_index", "S", dir+"/q", adapters.QuestionDocs{Tickets: store}.Map)
+	q2, err := adapters.OpenSearchIndex("kb_questions_index", "S", dir+"/q", adapters.QuestionDocs{Questions: &adapters.TicketQuestions{Tickets: store}}.Map)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -139,7 +139,8 @@ func Start(ctx context.Context, cfg Config) (_ *Service, err error) {
 	if s.Articles, err = openIndex(cfg.IndexDir, "kb_articles_index", subjects.ServiceKnowledge, adapters.ArticleDocs); err != nil {
 		return nil, err
 	}
-	if s.Questions, err = openIndex(cfg.IndexDir, "kb_questions_index", subjects.ServiceTicket, adapters.QuestionDocs{Tickets: cfg.Store}.Map,
+	questions := &adapters.TicketQuestions{Tickets: cfg.Store}
+	if s.Questions, err = openIndex(cfg.IndexDir, "kb_questions_index", subjects.ServiceTicket, adapters.QuestionDocs{Questions: questions}.Map,
 		ticketapi.EventResolved, ticketapi.EventReopened); err != nil {
 		return nil, err
 	}
@@ -174,7 +175,7 @@ func Start(ctx context.Context, cfg Config) (_ *Service, err error) {
 			Suggest:    query.NewSuggestHandler(searcher, s.Catalog),
 		},
 	}
-	reaction := adapters.NewTicketDrafts(cfg.Store, draftFromSource, adapters.IdentityPeople{Conn: cfg.Conn})
+	reaction := adapters.NewTicketDrafts(questions, draftFromSource, adapters.IdentityPeople{Conn: cfg.Conn})
 	if err := s.Questions.SetReaction(reaction.React); err != nil {
 		return nil, err
 	}
