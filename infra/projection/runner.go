@@ -56,6 +56,14 @@ type Selective interface {
 	EventTypes() []string
 }
 
+// Compactor is a Target that can make its read model compact once a
+// rebuild has replayed the stream, such as a search index merging the many
+// segments a replay leaves into one. Rebuild calls Compact before it
+// reports the rebuild done.
+type Compactor interface {
+	Compact(ctx context.Context) error
+}
+
 // RunnerConfig configures a Runner: Conn, and either DB and Handler for a
 // SQL read model or Target for any other.
 type RunnerConfig struct {
@@ -324,12 +332,15 @@ func (r *Runner) consume(ctx context.Context) error {
 		cancelSub()
 		return fmt.Errorf("projection %s subscribe: %w", r.name, err)
 	}
+	quit := make(chan struct{})
+	ready := r.prefetch(msgs, quit)
 	defer func() {
+		close(quit)
 		r.stopConsuming(consumer, msgs)
 		cancelSub()
 	}()
 	for {
-		batch, ok := r.collect(ctx, msgs)
+		batch, ok := r.collect(ctx, ready)
 		if !ok {
 			return ctx.Err()
 		}
@@ -398,27 +409,51 @@ func (c *stoppableConsumer) stop(timeout time.Duration) {
 	}
 }
 
-// collect waits for one message, then takes whatever else is already
-// waiting (or, with Linger, whatever comes within Linger), up to MaxBatch,
-// and returns their decoded deliveries. Messages are
-// acked at once: the position in the database decides what is applied (see
-// the package comment).
-func (r *Runner) collect(ctx context.Context, msgs <-chan *message.Message) ([]delivery, bool) {
-	var batch []delivery
-	take := func(m *message.Message) {
-		m.Ack()
-		if v, ok := r.deliveries.LoadAndDelete(m.UUID); ok {
-			batch = append(batch, v.(delivery))
+// prefetch takes messages from watermill into a buffer of MaxBatch decoded
+// deliveries, so that events keep arriving while a batch is applied. Messages
+// are acked at once: the position stored with the read model decides what
+// is applied (see the package comment). It stops when msgs closes or quit
+// does; stopConsuming takes what watermill still delivers.
+func (r *Runner) prefetch(msgs <-chan *message.Message, quit <-chan struct{}) <-chan delivery {
+	ready := make(chan delivery, r.cfg.MaxBatch)
+	go func() {
+		defer close(ready)
+		for {
+			select {
+			case <-quit:
+				return
+			case m, ok := <-msgs:
+				if !ok {
+					return
+				}
+				m.Ack()
+				v, ok := r.deliveries.LoadAndDelete(m.UUID)
+				if !ok {
+					continue
+				}
+				select {
+				case ready <- v.(delivery):
+				case <-quit:
+					return
+				}
+			}
 		}
-	}
+	}()
+	return ready
+}
+
+// collect waits for one delivery, then takes whatever else is already
+// waiting (or, with Linger, whatever comes within Linger), up to MaxBatch.
+func (r *Runner) collect(ctx context.Context, ready <-chan delivery) ([]delivery, bool) {
+	var batch []delivery
 	select {
 	case <-ctx.Done():
 		return nil, false
-	case m, ok := <-msgs:
+	case d, ok := <-ready:
 		if !ok {
 			return nil, false
 		}
-		take(m)
+		batch = append(batch, d)
 	}
 	wait := 500 * time.Microsecond
 	if r.cfg.Linger > 0 {
@@ -428,11 +463,11 @@ func (r *Runner) collect(ctx context.Context, msgs <-chan *message.Message) ([]d
 	defer timer.Stop()
 	for len(batch) < r.cfg.MaxBatch {
 		select {
-		case m, ok := <-msgs:
+		case d, ok := <-ready:
 			if !ok {
 				return batch, true
 			}
-			take(m)
+			batch = append(batch, d)
 			if r.cfg.Linger == 0 {
 				timer.Reset(wait) // wait only while events keep coming
 			}
