@@ -20,7 +20,8 @@ type Summary struct {
 // Rebuild empties the read model and replays the whole stream into it,
 // calling progress (if not nil) about four times a second with the events
 // applied and the total to apply. Run must be running; queries see the read
-// model fill up again while it rebuilds.
+// model fill up again while it rebuilds. A Compactor target is compacted
+// before Rebuild returns.
 func (r *Runner) Rebuild(ctx context.Context, progress func(done, total uint64)) (Summary, error) {
 	started := time.Now()
 	st, err := r.js.Stream(ctx, r.target.Stream())
@@ -55,6 +56,11 @@ func (r *Runner) Rebuild(ctx context.Context, progress func(done, total uint64))
 		case <-ctx.Done():
 			return Summary{}, fmt.Errorf("rebuild %s at %d of %d: %w", r.name, pos, total, ctx.Err())
 		case <-tick.C:
+		}
+	}
+	if c, ok := r.target.(Compactor); ok {
+		if err := c.Compact(ctx); err != nil {
+			return Summary{}, fmt.Errorf("rebuild %s: compact: %w", r.name, err)
 		}
 	}
 	return Summary{Name: r.name, Events: total, Position: r.Position(), Duration: time.Since(started)}, nil

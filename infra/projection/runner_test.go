@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"sync"
 	"testing"
 	"time"
 
@@ -356,4 +357,80 @@ func TestRunner_stops_cleanly_while_events_flow(t *testing.T) {
 	}
 	r, _ := f.start(c)
 	f.wait(r, last)
+}
+
+// memTarget is a read model in memory that counts the events applied and
+// remembers the position at which it was compacted.
+type memTarget struct {
+	mu          sync.Mutex
+	applied     int
+	position    uint64
+	compactedAt []uint64
+}
+
+func (*memTarget) Name() string   { return "mem" }
+func (*memTarget) Stream() string { return subjects.Stream(service) }
+func (m *memTarget) Position(context.Context) (uint64, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.position, nil
+}
+func (m *memTarget) Begin(context.Context) (projection.Batch, error) { return &memBatch{m: m}, nil }
+func (m *memTarget) Reset(context.Context) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.applied, m.position = 0, 0
+	return nil
+}
+func (m *memTarget) Compact(context.Context) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.compactedAt = append(m.compactedAt, m.position)
+	return nil
+}
+
+type memBatch struct {
+	m *memTarget
+	n int
+}
+
+func (b *memBatch) Apply(context.Context, events.Envelope) error { b.n++; return nil }
+func (b *memBatch) Commit(_ context.Context, position uint64) error {
+	b.m.mu.Lock()
+	defer b.m.mu.Unlock()
+	b.m.applied += b.n
+	b.m.position = position
+	return nil
+}
+func (b *memBatch) Discard() {}
+
+// TestRunner_rebuild_compacts_a_compactor checks that a rebuild replays
+// every event into a Target and compacts it once, after the replay.
+func TestRunner_rebuild_compacts_a_compactor(t *testing.T) {
+	f := newFixture(t, nil)
+	last := f.appendEvents(ids(4), 3, false)
+	m := &memTarget{}
+	r, err := projection.NewRunner(projection.RunnerConfig{
+		Conn: f.nc, Target: m, Registerer: f.reg, MaxBatch: 5,
+		Logger: slog.New(slog.NewJSONHandler(io.Discard, nil)),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = r.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	f.wait(r, last)
+	if len(m.compactedAt) != 0 {
+		t.Fatalf("compacted while following the stream: %v", m.compactedAt)
+	}
+	if _, err := r.Rebuild(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.applied != int(last) || fmt.Sprint(m.compactedAt) != fmt.Sprint([]uint64{last}) {
+		t.Fatalf("after rebuild: %d events applied, compacted at %v; want %d and [%d]", m.applied, m.compactedAt, last, last)
+	}
 }
