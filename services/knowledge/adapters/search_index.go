@@ -225,21 +225,26 @@ func newMemIndex() (bleve.Index, error) {
 }
 
 // searchMapping indexes title and body as text, categories and tags as
-// keywords, and stores only the JSON source.
+// keywords, and stores only the JSON source. Only category_id keeps doc
+// values, for the category facet: doc values of the text fields would
+// double the work of indexing and serve no query.
 func searchMapping() mapping.IndexMapping {
 	text := bleve.NewTextFieldMapping()
-	text.Analyzer, text.Store, text.IncludeInAll, text.IncludeTermVectors = Analyzer, false, false, false
+	text.Analyzer, text.Store, text.IncludeInAll, text.IncludeTermVectors, text.DocValues = Analyzer, false, false, false, false
 	keyword := bleve.NewKeywordFieldMapping()
-	keyword.Store, keyword.IncludeInAll, keyword.IncludeTermVectors = false, false, false
+	keyword.Store, keyword.IncludeInAll, keyword.IncludeTermVectors, keyword.DocValues = false, false, false, false
+	facet := bleve.NewKeywordFieldMapping()
+	facet.Store, facet.IncludeInAll, facet.IncludeTermVectors = false, false, false
 	date := bleve.NewDateTimeFieldMapping()
-	date.Store, date.IncludeInAll = false, false
+	date.Store, date.IncludeInAll, date.DocValues = false, false, false
 	src := bleve.NewTextFieldMapping()
 	src.Index, src.Store, src.IncludeInAll, src.IncludeTermVectors, src.DocValues = false, true, false, false, false
 
 	doc := bleve.NewDocumentStaticMapping()
 	doc.AddFieldMappingsAt("title", text)
 	doc.AddFieldMappingsAt("body", text)
-	for _, f := range []string{"category_id", "category_name", "tags"} {
+	doc.AddFieldMappingsAt("category_id", facet)
+	for _, f := range []string{"category_name", "tags"} {
 		doc.AddFieldMappingsAt(f, keyword)
 	}
 	doc.AddFieldMappingsAt("updated_at", date)
@@ -314,6 +319,45 @@ func uint64Bytes(n uint64) []byte {
 	v := make([]byte, 8)
 	binary.BigEndian.PutUint64(v, n)
 	return v
+}
+
+// Compact merges the index's segments into one (projection.Compactor): a
+// replay leaves dozens, and every query visits each. An index in memory has
+// no merger and is left as it is.
+func (s *SearchIndex) Compact(ctx context.Context) error {
+	if s.dir == "" {
+		return nil
+	}
+	return s.Index(func(idx bleve.Index) error {
+		adv, err := idx.Advanced()
+		if err != nil {
+			return fmt.Errorf("search index %s: %w", s.name, err)
+		}
+		sc, ok := adv.(*scorch.Scorch)
+		if !ok {
+			return nil
+		}
+		if err := sc.ForceMerge(ctx, nil); err != nil {
+			return fmt.Errorf("search index %s: merge: %w", s.name, err)
+		}
+		return nil
+	})
+}
+
+// Segments is the number of segments the index's queries visit.
+func (s *SearchIndex) Segments() int {
+	n := 0
+	_ = s.Index(func(idx bleve.Index) error {
+		if m, ok := idx.StatsMap()["index"].(map[string]any); ok {
+			for _, k := range []string{"num_root_filesegments", "num_root_memorysegments"} {
+				if v, ok := m[k].(uint64); ok {
+					n += int(v)
+				}
+			}
+		}
+		return nil
+	})
+	return n
 }
 
 // Close closes the index; its files stay. Closing twice is harmless.

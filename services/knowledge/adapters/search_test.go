@@ -344,6 +344,40 @@ func TestSearchIndex_survives_reopen_and_reset(t *testing.T) {
 	}
 }
 
+// TestSearchIndex_compact_merges_segments checks that compacting an index
+// written in many batches leaves one segment and the same answers.
+func TestSearchIndex_compact_merges_segments(t *testing.T) {
+	a, q := newIndexes(t, t.TempDir())
+	var seq uint64
+	for i := range 12 {
+		feed(t, a, subjects.AggregateArticle, fmt.Sprintf("a%d", i), &seq,
+			kbapi.ArticleDrafted{Content: kbapi.Content{Title: fmt.Sprintf("打印机无法连接网络 %d", i), Body: "重启路由器", CategoryID: "c"}},
+			kbapi.ArticlePublished{})
+	}
+	s := &adapters.Searcher{Articles: a, Questions: q}
+	ctx := context.Background()
+	before, err := s.Search(ctx, query.SearchQuery{Text: "打印机", Limit: 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := a.Segments(); n < 2 {
+		t.Fatalf("%d segment(s) before compacting; the test needs several", n)
+	}
+	if err := a.Compact(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := a.Segments(); n != 1 {
+		t.Fatalf("%d segments after compacting, want 1", n)
+	}
+	after, err := s.Search(ctx, query.SearchQuery{Text: "打印机", Limit: 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if before.Total != 12 || after.Total != 12 || len(after.Items) != 12 {
+		t.Fatalf("found %d before and %d (%d items) after compacting, want 12", before.Total, after.Total, len(after.Items))
+	}
+}
+
 func TestSearchIndex_uncommitted_batch_changes_nothing(t *testing.T) {
 	a, _ := newIndexes(t, "")
 	ctx := context.Background()
