@@ -97,7 +97,8 @@ func (s *Searcher) search(ctx context.Context, q appquery.SearchQuery) (appquery
 				out.CategoryCounts[t.Term] = t.Count
 			}
 		}
-		out.Items, err = matches(res, terms)
+		hs, err := hits(res)
+		out.Items = withSnippets(hs, terms)
 		return err
 	})
 	return out, err
@@ -137,18 +138,19 @@ func (s *Searcher) suggest(ctx context.Context, q appquery.SearchQuery) (appquer
 				return fmt.Errorf("suggest: %w", err)
 			}
 			out.Total = int(res.Total)
-			if out.Items, err = matches(res, terms); err != nil {
+			hs, err := hits(res)
+			if err != nil {
 				return err
 			}
 			now := time.Now()
 			if s.Now != nil {
 				now = s.Now()
 			}
-			for i := range out.Items {
-				age := max(now.Sub(out.Items[i].UpdatedAt), 0)
-				out.Items[i].Score *= 1 + math.Exp2(-float64(age)/float64(recencyHalfLife))
+			for i := range hs {
+				age := max(now.Sub(hs[i].UpdatedAt), 0)
+				hs[i].Score *= 1 + math.Exp2(-float64(age)/float64(recencyHalfLife))
 			}
-			slices.SortStableFunc(out.Items, func(a, b appquery.Match) int {
+			slices.SortStableFunc(hs, func(a, b hit) int {
 				switch {
 				case a.Score > b.Score:
 					return -1
@@ -157,7 +159,7 @@ func (s *Searcher) suggest(ctx context.Context, q appquery.SearchQuery) (appquer
 				}
 				return b.UpdatedAt.Compare(a.UpdatedAt)
 			})
-			out.Items = out.Items[:min(len(out.Items), q.Limit)]
+			out.Items = withSnippets(hs[:min(len(hs), q.Limit)], terms)
 			return nil
 		})
 	})
@@ -334,30 +336,50 @@ func anyKeyword(fieldName string, values []string) query.Query {
 	return bleve.NewDisjunctionQuery(qs...)
 }
 
-// matches turns hits into results with snippets.
-func matches(res *bleve.SearchResult, terms []term) ([]appquery.Match, error) {
-	out := make([]appquery.Match, 0, len(res.Hits))
+// hit is a match and the document it came from, whose text makes the
+// snippet once the matches to return are known.
+type hit struct {
+	appquery.Match
+	doc *SearchDoc
+}
+
+// hits decodes the documents of a search's hits.
+func hits(res *bleve.SearchResult) ([]hit, error) {
+	out := make([]hit, 0, len(res.Hits))
 	for _, h := range res.Hits {
 		src, _ := h.Fields["_src"].(string)
 		doc, err := decodeSrc(h.ID, []byte(src))
 		if err != nil {
 			return nil, err
 		}
-		// The body's matches make the snippet; when only the title matched
-		// (or there is no body), the highlighted title does.
-		snippet := Snippet(doc.Body, terms, snippetRunes)
-		if !strings.Contains(snippet, "<mark>") {
-			if t := Snippet(doc.Title, terms, snippetRunes); doc.Body == "" || strings.Contains(t, "<mark>") {
-				snippet = t
-			}
-		}
-		out = append(out, appquery.Match{
-			Hit: kbapi.Hit{
-				ID: h.ID, Kind: doc.Kind, Title: doc.Title, Snippet: snippet,
-				CategoryID: doc.CategoryID, Score: h.Score, UpdatedAt: doc.UpdatedAt,
+		out = append(out, hit{
+			Match: appquery.Match{
+				Hit: kbapi.Hit{
+					ID: h.ID, Kind: doc.Kind, Title: doc.Title,
+					CategoryID: doc.CategoryID, Score: h.Score, UpdatedAt: doc.UpdatedAt,
+				},
+				CategoryName: doc.CategoryName,
 			},
-			CategoryName: doc.CategoryName,
+			doc: doc,
 		})
 	}
 	return out, nil
+}
+
+// withSnippets returns the matches with their snippets: the body's matches
+// make the snippet; when only the title matched (or there is no body), the
+// highlighted title does.
+func withSnippets(hs []hit, terms []term) []appquery.Match {
+	out := make([]appquery.Match, len(hs))
+	for i, h := range hs {
+		snippet := Snippet(h.doc.Body, terms, snippetRunes)
+		if !strings.Contains(snippet, "<mark>") {
+			if t := Snippet(h.doc.Title, terms, snippetRunes); h.doc.Body == "" || strings.Contains(t, "<mark>") {
+				snippet = t
+			}
+		}
+		out[i] = h.Match
+		out[i].Snippet = snippet
+	}
+	return out
 }
