@@ -36,12 +36,17 @@ type KBResult struct {
 	SeedSeconds         float64 `json:"seed_seconds"`
 	RebuildSeconds      float64 `json:"rebuild_seconds"`
 	RebuildArticlesPerS float64 `json:"rebuild_articles_per_sec"`
-	IndexBytes          int64   `json:"index_bytes"`
-	RSSBytes            int64   `json:"rss_bytes"`
-	Search              Latency `json:"search"`
-	Suggest             Latency `json:"suggest"`
-	SearchPaced         Latency `json:"search_paced"`
-	SuggestPaced        Latency `json:"suggest_paced"`
+	// Segments is how many index segments queries visit after the rebuild.
+	Segments   int   `json:"segments"`
+	IndexBytes int64 `json:"index_bytes"`
+	RSSBytes   int64 `json:"rss_bytes"`
+	// Floor is GET /healthz back to back from the same clients: what the
+	// machine's HTTP path alone allows, the baseline of the runs below.
+	Floor        Latency `json:"floor"`
+	Search       Latency `json:"search"`
+	Suggest      Latency `json:"suggest"`
+	SearchPaced  Latency `json:"search_paced"`
+	SuggestPaced Latency `json:"suggest_paced"`
 	// CacheHitPercent is the share of searches and suggestions answered
 	// from the result cache.
 	CacheHitPercent float64 `json:"cache_hit_percent"`
@@ -54,6 +59,9 @@ type Latency struct {
 	P99Ms  float64 `json:"p99_ms"`
 	MaxMs  float64 `json:"max_ms"`
 	Errors int64   `json:"errors"`
+	// CacheHitPercent is the share of this run's requests the knowledge
+	// service answered from its result cache.
+	CacheHitPercent float64 `json:"cache_hit_percent,omitempty"`
 }
 
 // kbPhase starts a fresh system, seeds it with generated articles (as
@@ -119,40 +127,53 @@ func kbPhase(cfg config, res *KBResult) error {
 	}
 	res.RebuildSeconds = sum.Duration.Seconds()
 	res.RebuildArticlesPerS = float64(cfg.kbArticles) / res.RebuildSeconds
-	fmt.Printf("  => rebuilt %d events (%d articles) in %.1f s: %.0f articles/s\n", sum.Events, cfg.kbArticles, res.RebuildSeconds, res.RebuildArticlesPerS)
-	if res.IndexBytes, err = sys.Knowledge.Articles.Size(); err != nil {
-		return err
-	}
+	res.Segments = sys.Knowledge.Articles.Segments()
+	fmt.Printf("  => rebuilt %d events (%d articles) in %.1f s: %.0f articles/s, %d segment(s)\n", sum.Events, cfg.kbArticles, res.RebuildSeconds, res.RebuildArticlesPerS, res.Segments)
 
+	cacheStats := func() (hits, misses uint64) {
+		if c := sys.Knowledge.SearchCache; c != nil {
+			return c.Stats()
+		}
+		return 0, 0
+	}
 	run := func(name, path, kind string, pause time.Duration, out *Latency) error {
 		var err error
+		hits, misses := cacheStats()
 		if cfg.kbInProcess {
 			*out = kbLoad(cfg, sys.URL, reader.token, name, path, kind, pause)
 		} else if *out, err = kbLoadInChild(cfg, sys.URL, reader.token, name, path, kind, pause); err != nil {
 			return err
 		}
-		fmt.Printf("  => %s: %.0f/s, p50 %.2f ms, p99 %.2f ms, max %.1f ms, %d errors\n", name, out.PerSec, out.P50Ms, out.P99Ms, out.MaxMs, out.Errors)
+		h, m := cacheStats()
+		out.CacheHitPercent = 100 * float64(h-hits) / float64(max(1, h-hits+m-misses))
+		fmt.Printf("  => %s: %.0f/s, p50 %.2f ms, p99 %.2f ms, max %.1f ms, %d errors, %.1f%% from the result cache\n",
+			name, out.PerSec, out.P50Ms, out.P99Ms, out.MaxMs, out.Errors, out.CacheHitPercent)
 		return nil
 	}
+	// The paced runs come first, while the result cache holds only what
+	// their own warm-up put in it.
 	for _, r := range []struct {
 		name, path, kind string
 		pause            time.Duration
 		out              *Latency
 	}{
-		{"search", "/api/v1/kb/search?limit=10&q=", "search", 0, &res.Search},
-		{"suggest", "/api/v1/kb/suggestions?limit=10&q=", "typing", 0, &res.Suggest},
 		{"search~", "/api/v1/kb/search?limit=10&q=", "search", cfg.kbPause, &res.SearchPaced},
 		{"suggest~", "/api/v1/kb/suggestions?limit=10&q=", "typing", cfg.kbPause, &res.SuggestPaced},
+		{"floor (GET /healthz)", "/healthz?q=", "search", 0, &res.Floor},
+		{"search", "/api/v1/kb/search?limit=10&q=", "search", 0, &res.Search},
+		{"suggest", "/api/v1/kb/suggestions?limit=10&q=", "typing", 0, &res.Suggest},
 	} {
 		if err := run(r.name, r.path, r.kind, r.pause, r.out); err != nil {
 			return fmt.Errorf("%s: %w", r.name, err)
 		}
 	}
 	res.RSSBytes = rss()
-	if c := sys.Knowledge.SearchCache; c != nil {
-		hits, misses := c.Stats()
-		res.CacheHitPercent = 100 * float64(hits) / float64(max(1, hits+misses))
+	// Measured last: merged-away segment files are removed in the background.
+	if res.IndexBytes, err = sys.Knowledge.Articles.Size(); err != nil {
+		return err
 	}
+	hits, misses := cacheStats()
+	res.CacheHitPercent = 100 * float64(hits) / float64(max(1, hits+misses))
 	fmt.Println()
 	return nil
 }
