@@ -99,6 +99,8 @@ type SearchIndex struct {
 	changes atomic.Uint64
 	// stored is the last position written to the index.
 	stored atomic.Uint64
+	// categories tells each document's category, for the search's facet.
+	categories categoryCache
 	// react, if set, acts on each event once (see SetReaction); reacted
 	// is the position it has acted up to, kept across resets.
 	react   func(context.Context, events.Envelope) error
@@ -411,7 +413,12 @@ func (s *SearchIndex) Doc(id string) (*SearchDoc, error) {
 	return doc, err
 }
 
-func loadDoc(idx bleve.Index, id string) (*SearchDoc, error) {
+// documents is what loadDoc reads from: an index or one of its snapshots.
+type documents interface {
+	Document(id string) (index.Document, error)
+}
+
+func loadDoc(idx documents, id string) (*SearchDoc, error) {
 	d, err := idx.Document(id)
 	if err != nil {
 		return nil, fmt.Errorf("load %s: %w", id, err)

@@ -12,7 +12,9 @@ import (
 	"unicode/utf8"
 
 	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/analysis"
 	"github.com/blevesearch/bleve/v2/search/query"
+	index "github.com/blevesearch/bleve_index_api"
 
 	"helpdesk/contracts/kbapi"
 	appquery "helpdesk/services/knowledge/app/query"
@@ -76,32 +78,55 @@ func (s *Searcher) search(ctx context.Context, q appquery.SearchQuery) (appquery
 		// Only published articles have indexed text (see indexedDoc).
 		var filters []query.Query
 		if len(q.CategoryIDs) > 0 {
-			filters = append(filters, anyKeyword("category_id", q.CategoryIDs))
+			filters = append(filters, anyKeyword(categoryField, q.CategoryIDs))
 		}
 		if q.Tag != "" {
 			filters = append(filters, keyword("tags", q.Tag))
 		}
-		res, err := firstEnough(q.Limit, terms, fields, false, func(text query.Query) (*bleve.SearchResult, error) {
-			req := bleve.NewSearchRequestOptions(bleve.NewConjunctionQuery(append(filters, text)...), q.Limit, q.Offset, false)
-			req.Fields = []string{"_src"}
-			req.AddFacet("category", bleve.NewFacetRequest("category_id", 200))
-			return idx.SearchInContext(ctx, req)
+		r, err := reader(idx)
+		if err != nil {
+			return err
+		}
+		defer r.Close()
+		cats, err := s.Articles.categories.get(ctx, r)
+		if err != nil {
+			return fmt.Errorf("search: %w", err)
+		}
+		var found collected
+		err = firstEnough(q.Limit, terms, fields, false, func(text query.Query) (int, error) {
+			var err error
+			found, err = collect(ctx, r, idx.Mapping(), bleve.NewConjunctionQuery(append(filters, text)...), q.Offset+q.Limit, cats)
+			return found.total, err
 		})
 		if err != nil {
 			return fmt.Errorf("search: %w", err)
 		}
-		out.Total = int(res.Total)
-		out.CategoryCounts = map[string]int{}
-		if f := res.Facets["category"]; f != nil && f.Terms != nil {
-			for _, t := range f.Terms.Terms() {
-				out.CategoryCounts[t.Term] = t.Count
+		out.Total, out.CategoryCounts = found.total, found.counts
+		hs := make([]hit, 0, q.Limit)
+		for _, b := range found.best[min(q.Offset, len(found.best)):] {
+			id, err := r.ExternalID(b.id)
+			if err != nil {
+				return fmt.Errorf("search: %w", err)
 			}
+			doc, err := loadDoc(r, id)
+			if err != nil {
+				return fmt.Errorf("search: %w", err)
+			}
+			hs = append(hs, newHit(id, b.score, doc))
 		}
-		hs, err := hits(res)
 		out.Items = withSnippets(hs, terms)
-		return err
+		return nil
 	})
 	return out, err
+}
+
+// reader opens a snapshot of the index for reading; close it after use.
+func reader(idx bleve.Index) (index.IndexReader, error) {
+	adv, err := idx.Advanced()
+	if err != nil {
+		return nil, err
+	}
+	return adv.Reader()
 }
 
 // Suggest ranks published articles and answered questions by their titles
@@ -125,14 +150,19 @@ func (s *Searcher) suggest(ctx context.Context, q appquery.SearchQuery) (appquer
 			var filters []query.Query
 			if len(q.CategoryIDs) > 0 {
 				filters = append(filters, bleve.NewDisjunctionQuery(
-					anyKeyword("category_id", q.CategoryIDs), anyKeyword("category_name", q.CategoryNames)))
+					anyKeyword(categoryField, q.CategoryIDs), anyKeyword("category_name", q.CategoryNames)))
 			}
 			alias := bleve.NewIndexAlias(articles, questions)
 			// Take more than asked, then re-rank by recency.
-			res, err := firstEnough(q.Limit, terms, fields, true, func(text query.Query) (*bleve.SearchResult, error) {
+			var res *bleve.SearchResult
+			err = firstEnough(q.Limit, terms, fields, true, func(text query.Query) (int, error) {
 				req := bleve.NewSearchRequestOptions(bleve.NewConjunctionQuery(append(filters, text)...), 3*q.Limit, 0, false)
 				req.Fields = []string{"_src"}
-				return alias.SearchInContext(ctx, req)
+				var err error
+				if res, err = alias.SearchInContext(ctx, req); err != nil {
+					return 0, err
+				}
+				return int(res.Total), nil
 			})
 			if err != nil {
 				return fmt.Errorf("suggest: %w", err)
@@ -177,12 +207,24 @@ type term struct {
 
 // analyze runs the query text through the index's analyzer, so the query
 // and the documents agree on words, and counts the documents of each term.
-// Duplicates are dropped.
+// Duplicates are dropped, and so are the bigrams of a run of Chinese
+// characters that overlap the one kept before them, except the run's last:
+// every character stays covered (打印机 → 打印 印机, 无法连接网络 → 无法 连接
+// 网络) and a query has about half the terms, each a pass over its postings.
 func analyze(ctx context.Context, idx bleve.Index, text string, fields []field) ([]term, error) {
 	a := idx.Mapping().AnalyzerNamed(Analyzer)
 	var out []term
 	seen := map[string]bool{}
-	for _, tok := range a.Analyze([]byte(text)) {
+	toks := a.Analyze([]byte(text))
+	keptEnd := -1 // where the last bigram kept ends
+	for i, tok := range toks {
+		if tok.Type == analysis.Double {
+			lastOfRun := i+1 == len(toks) || toks[i+1].Type != analysis.Double || toks[i+1].Start >= tok.End
+			if tok.Start < keptEnd && !lastOfRun {
+				continue
+			}
+			keptEnd = tok.End
+		}
 		t := string(tok.Term)
 		if seen[t] {
 			continue
@@ -237,14 +279,15 @@ func (t term) prefix() bool {
 	return (n == 1 && !t.latin) || (t.latin && n >= 3)
 }
 
-// firstEnough finds candidates in stages of growing cost and stops at the
-// first that finds want results: every usable term required; then only the
+// firstEnough searches for candidates in stages of growing cost and stops
+// at the first whose search finds want results (the last search's results
+// are the answer): every usable term required; then only the
 // rarer half of them; then any of the three rarest. Terms no document has
 // (a Chinese bigram spanning two words, say) are never required, so a typo
 // or a stray bigram does not empty the results. A later stage ranks its
 // candidates by the usable terms it did not require too. The cost of a search is so bounded by
 // its rarest terms, not by its commonest.
-func firstEnough(want int, terms []term, fields []field, typing bool, search func(query.Query) (*bleve.SearchResult, error)) (*bleve.SearchResult, error) {
+func firstEnough(want int, terms []term, fields []field, typing bool, search func(query.Query) (found int, err error)) error {
 	var usable []term
 	for i, t := range terms {
 		if t.df > 0 || t.fuzzy() || (typing && i == len(terms)-1 && t.prefix()) {
@@ -252,7 +295,8 @@ func firstEnough(want int, terms []term, fields []field, typing bool, search fun
 		}
 	}
 	if len(usable) == 0 {
-		return search(bleve.NewMatchNoneQuery())
+		_, err := search(bleve.NewMatchNoneQuery())
+		return err
 	}
 	rarest := slices.Clone(usable)
 	slices.SortStableFunc(rarest, func(a, b term) int { return cmp.Compare(a.df, b.df) })
@@ -276,7 +320,6 @@ func firstEnough(want int, terms []term, fields []field, typing bool, search fun
 		n := min(3, len(rarest))
 		stages = append(stages, stage{bleve.NewDisjunctionQuery(clauses(rarest[:n])...), rarest[n:]})
 	}
-	var res *bleve.SearchResult
 	for _, st := range stages {
 		q := st.candidates
 		if len(st.rest) > 0 {
@@ -285,12 +328,11 @@ func firstEnough(want int, terms []term, fields []field, typing bool, search fun
 			ranked.AddShould(clauses(st.rest)...)
 			q = ranked
 		}
-		var err error
-		if res, err = search(q); err != nil || int(res.Total) >= want {
-			return res, err
+		if found, err := search(q); err != nil || found >= want {
+			return err
 		}
 	}
-	return res, nil
+	return nil
 }
 
 // termQuery matches one term in the fields: exactly, with typos when the
@@ -352,18 +394,22 @@ func hits(res *bleve.SearchResult) ([]hit, error) {
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, hit{
-			Match: appquery.Match{
-				Hit: kbapi.Hit{
-					ID: h.ID, Kind: doc.Kind, Title: doc.Title,
-					CategoryID: doc.CategoryID, Score: h.Score, UpdatedAt: doc.UpdatedAt,
-				},
-				CategoryName: doc.CategoryName,
-			},
-			doc: doc,
-		})
+		out = append(out, newHit(h.ID, h.Score, doc))
 	}
 	return out, nil
+}
+
+func newHit(id string, score float64, doc *SearchDoc) hit {
+	return hit{
+		Match: appquery.Match{
+			Hit: kbapi.Hit{
+				ID: id, Kind: doc.Kind, Title: doc.Title,
+				CategoryID: doc.CategoryID, Score: score, UpdatedAt: doc.UpdatedAt,
+			},
+			CategoryName: doc.CategoryName,
+		},
+		doc: doc,
+	}
 }
 
 // withSnippets returns the matches with their snippets: the body's matches
