@@ -42,7 +42,10 @@ type KBResult struct {
 	RSSBytes   int64 `json:"rss_bytes"`
 	// Floor is GET /healthz back to back from the same clients: what the
 	// machine's HTTP path alone allows, the baseline of the runs below.
-	Floor        Latency `json:"floor"`
+	Floor Latency `json:"floor"`
+	// FloorPaced is GET /healthz at the typing pace: the baseline of the
+	// paced runs.
+	FloorPaced   Latency `json:"floor_paced"`
 	Search       Latency `json:"search"`
 	Suggest      Latency `json:"suggest"`
 	SearchPaced  Latency `json:"search_paced"`
@@ -157,6 +160,7 @@ func kbPhase(cfg config, res *KBResult) error {
 		pause            time.Duration
 		out              *Latency
 	}{
+		{"floor~ (GET /healthz)", "/healthz?q=", "search", cfg.kbPause, &res.FloorPaced},
 		{"search~", "/api/v1/kb/search?limit=10&q=", "search", cfg.kbPause, &res.SearchPaced},
 		{"suggest~", "/api/v1/kb/suggestions?limit=10&q=", "typing", cfg.kbPause, &res.SuggestPaced},
 		{"floor (GET /healthz)", "/healthz?q=", "search", 0, &res.Floor},
