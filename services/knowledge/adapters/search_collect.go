@@ -24,7 +24,7 @@ import (
 const categoryField = "category_id"
 
 // categoryOrdinals tells the category of each document of one index
-// snapshot.
+// snapshot. snapshot is kept only to be compared with: it may be closed.
 type categoryOrdinals struct {
 	snapshot index.IndexReader
 	of       []uint32 // document number → 1 + index into ids; 0 for none
@@ -97,14 +97,6 @@ func (o *categoryOrdinals) mark(ctx context.Context, r index.IndexReader, term s
 		}
 		o.of[n] = ord
 	}
-}
-
-// category is the category of document number n, "" when it has none.
-func (o *categoryOrdinals) category(n uint64) string {
-	if n < uint64(len(o.of)) && o.of[n] > 0 {
-		return o.ids[o.of[n]-1]
-	}
-	return ""
 }
 
 // scored is a match's document and score.

@@ -227,16 +227,14 @@ func newMemIndex() (bleve.Index, error) {
 }
 
 // searchMapping indexes title and body as text, categories and tags as
-// keywords, and stores only the JSON source. Only category_id keeps doc
-// values, for the category facet: doc values of the text fields would
-// double the work of indexing and serve no query.
+// keywords, and stores only the JSON source. No field keeps doc values: no
+// query sorts by a field, and the search counts categories itself (see
+// collect); they would double the work of indexing.
 func searchMapping() mapping.IndexMapping {
 	text := bleve.NewTextFieldMapping()
 	text.Analyzer, text.Store, text.IncludeInAll, text.IncludeTermVectors, text.DocValues = Analyzer, false, false, false, false
 	keyword := bleve.NewKeywordFieldMapping()
 	keyword.Store, keyword.IncludeInAll, keyword.IncludeTermVectors, keyword.DocValues = false, false, false, false
-	facet := bleve.NewKeywordFieldMapping()
-	facet.Store, facet.IncludeInAll, facet.IncludeTermVectors = false, false, false
 	date := bleve.NewDateTimeFieldMapping()
 	date.Store, date.IncludeInAll, date.DocValues = false, false, false
 	src := bleve.NewTextFieldMapping()
@@ -245,8 +243,7 @@ func searchMapping() mapping.IndexMapping {
 	doc := bleve.NewDocumentStaticMapping()
 	doc.AddFieldMappingsAt("title", text)
 	doc.AddFieldMappingsAt("body", text)
-	doc.AddFieldMappingsAt("category_id", facet)
-	for _, f := range []string{"category_name", "tags"} {
+	for _, f := range []string{categoryField, "category_name", "tags"} {
 		doc.AddFieldMappingsAt(f, keyword)
 	}
 	doc.AddFieldMappingsAt("updated_at", date)
