@@ -179,8 +179,10 @@ func OpenSearchIndex(name, stream, dir string, mapper Mapper, types ...string) (
 }
 
 // generations lists the index directories of this projection, oldest first.
-// A reset starts a new generation, so that queries keep working on the old
-// index until the new one replaces it.
+// A reset starts a new, empty generation and then removes the old one, so a
+// crash in between leaves the newest generation to open (and an old one to
+// delete), never a half-deleted index. Queries use the new generation at
+// once: during a rebuild they see it fill up.
 func (s *SearchIndex) generations() ([]string, error) {
 	entries, err := os.ReadDir(s.dir)
 	if err != nil {
