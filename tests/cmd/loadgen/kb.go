@@ -343,19 +343,21 @@ func kbLoad(cfg config, base, token, name, path, kind string, pause time.Duratio
 	}
 	var errs atomic.Int64
 	rec, rate, _ := measure(cfg, name, func(ctx context.Context, w int, rec *load.Recorder) error {
+		if pause > 0 {
+			// Independent typists: each waits 0.5 to 1.5 times the pace
+			// before a keystroke. Waiting before the first one too keeps
+			// a run from starting with every client in one burst.
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(time.Duration(float64(pause) * (0.5 + rand.Float64()))):
+			}
+		}
 		q := path + url.QueryEscape(text(queries[w]))
 		begin := time.Now()
 		status, b, err := client.get(ctx, q)
 		if err == nil && status == http.StatusOK {
 			rec.Add(time.Since(begin))
-			if pause > 0 {
-				// Independent typists: 0.5 to 1.5 times the pace, so
-				// that the clients do not fall into lockstep bursts.
-				select {
-				case <-ctx.Done():
-				case <-time.After(time.Duration(float64(pause) * (0.5 + rand.Float64()))):
-				}
-			}
 			return nil
 		}
 		if ctx.Err() != nil {
