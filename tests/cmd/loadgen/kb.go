@@ -71,7 +71,8 @@ type Latency struct {
 // events appended through the event store, the way the service writes
 // them), measures a full rebuild of the search index from the event log,
 // then searches and suggestions through the REST gateway from many
-// clients: back to back (saturation), and at a typing pace.
+// clients: at a typing pace first, with a cold result cache, then back to
+// back (saturation), each beside GET /healthz sent the same way.
 func kbPhase(cfg config, res *KBResult) error {
 	fmt.Printf("Phase 4: knowledge base — %d generated articles, %d clients\n", cfg.kbArticles, cfg.kbClients)
 	res.Articles, res.Clients, res.CacheSize = cfg.kbArticles, cfg.kbClients, max(cfg.kbCache, 0)
