@@ -54,13 +54,13 @@ func TestCollect_agrees_with_bleve(t *testing.T) {
 	queries := 0
 	for range 150 {
 		text := g.Query()
-		terms, err := analyze(ctx, s.idx, text, fields)
-		if err != nil || len(terms) == 0 {
-			t.Fatalf("analyze %q: %v %v", text, terms, err)
-		}
 		r, err := reader(s.idx)
 		if err != nil {
 			t.Fatal(err)
+		}
+		terms, err := analyze(ctx, s.idx.Mapping(), r, text, fields)
+		if err != nil || len(terms) == 0 {
+			t.Fatalf("analyze %q: %v %v", text, terms, err)
 		}
 		cats, err := s.categories.get(ctx, r)
 		if err != nil {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/analysis"
+	"github.com/blevesearch/bleve/v2/mapping"
 	"github.com/blevesearch/bleve/v2/search/query"
 	index "github.com/blevesearch/bleve_index_api"
 
@@ -70,8 +71,13 @@ func (s *Searcher) Search(ctx context.Context, q appquery.SearchQuery) (appquery
 func (s *Searcher) search(ctx context.Context, q appquery.SearchQuery) (appquery.Matches, error) {
 	var out appquery.Matches
 	err := s.Articles.Index(func(idx bleve.Index) error {
+		r, err := reader(idx)
+		if err != nil {
+			return err
+		}
+		defer r.Close()
 		fields := []field{{"title", titleBoost}, {"body", bodyBoost}}
-		terms, err := analyze(ctx, idx, q.Text, fields)
+		terms, err := analyze(ctx, idx.Mapping(), r, q.Text, fields)
 		if err != nil || len(terms) == 0 {
 			return err
 		}
@@ -83,11 +89,6 @@ func (s *Searcher) search(ctx context.Context, q appquery.SearchQuery) (appquery
 		if q.Tag != "" {
 			filters = append(filters, keyword("tags", q.Tag))
 		}
-		r, err := reader(idx)
-		if err != nil {
-			return err
-		}
-		defer r.Close()
 		cats, err := s.Articles.categories.get(ctx, r)
 		if err != nil {
 			return fmt.Errorf("search: %w", err)
@@ -141,7 +142,12 @@ func (s *Searcher) suggest(ctx context.Context, q appquery.SearchQuery) (appquer
 	err := s.Articles.Index(func(articles bleve.Index) error {
 		return s.Questions.Index(func(questions bleve.Index) error {
 			fields := []field{{"title", titleBoost}}
-			terms, err := analyze(ctx, articles, q.Text, fields)
+			r, err := reader(articles)
+			if err != nil {
+				return err
+			}
+			defer r.Close()
+			terms, err := analyze(ctx, articles.Mapping(), r, q.Text, fields)
 			if err != nil || len(terms) == 0 {
 				return err
 			}
@@ -206,13 +212,14 @@ type term struct {
 }
 
 // analyze runs the query text through the index's analyzer, so the query
-// and the documents agree on words, and counts the documents of each term.
+// and the documents agree on words, and counts the documents of each term
+// in snapshot r.
 // Duplicates are dropped, and so are the bigrams of a run of Chinese
 // characters that overlap the one kept before them, except the run's last:
 // every character stays covered (打印机 → 打印 印机, 无法连接网络 → 无法 连接
 // 网络) and a query has about half the terms, each a pass over its postings.
-func analyze(ctx context.Context, idx bleve.Index, text string, fields []field) ([]term, error) {
-	a := idx.Mapping().AnalyzerNamed(Analyzer)
+func analyze(ctx context.Context, m mapping.IndexMapping, r index.IndexReader, text string, fields []field) ([]term, error) {
+	a := m.AnalyzerNamed(Analyzer)
 	var out []term
 	seen := map[string]bool{}
 	toks := a.Analyze([]byte(text))
@@ -235,15 +242,6 @@ func analyze(ctx context.Context, idx bleve.Index, text string, fields []field) 
 	if len(out) == 0 {
 		return nil, nil
 	}
-	adv, err := idx.Advanced()
-	if err != nil {
-		return nil, err
-	}
-	r, err := adv.Reader()
-	if err != nil {
-		return nil, err
-	}
-	defer r.Close()
 	for i := range out {
 		for _, f := range fields {
 			tfr, err := r.TermFieldReader(ctx, []byte(out[i].text), f.name, false, false, false)
