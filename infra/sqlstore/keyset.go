@@ -34,3 +34,41 @@ func DecodeCursor(c string) (int64, string, error) {
 	n, err := strconv.ParseInt(key, 10, 64)
 	return n, id, err
 }
+
+// Keyset pages the rows of a table newest first by a column of Micros
+// values, the id breaking ties, with cursors made by EncodeCursor.
+type Keyset struct {
+	// Column is the sort column.
+	Column string
+}
+
+// Query is the SELECT of columns from table where all of the conditions
+// where hold (their arguments are args), after cursor unless it is empty,
+// in keyset order and limited to limit+1 rows: the one more tells that a
+// next page exists (see NextPage). Placeholders are ?: Rebind the query.
+// The error is DecodeCursor's, for a cursor this package did not make.
+func (k Keyset) Query(columns, table string, where []string, args []any, cursor string, limit int) (string, []any, error) {
+	if cursor != "" {
+		key, id, err := DecodeCursor(cursor)
+		if err != nil {
+			return "", nil, err
+		}
+		where = append(where, "("+k.Column+" < ? OR ("+k.Column+" = ? AND id < ?))")
+		args = append(args, key, key, id)
+	}
+	q := "SELECT " + columns + " FROM " + table
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	return q + " ORDER BY " + k.Column + " DESC, id DESC LIMIT ?", append(args, limit+1), nil
+}
+
+// NextPage trims the rows a Query read to limit and returns the cursor of
+// the page after them, "" when there is none; keys are the rows' values of
+// the sort column and id tells a row's id.
+func NextPage[T any](rows []T, keys []int64, limit int, id func(T) string) ([]T, string) {
+	if len(rows) <= limit {
+		return rows, ""
+	}
+	return rows[:limit], EncodeCursor(keys[limit-1], id(rows[limit-1]))
+}

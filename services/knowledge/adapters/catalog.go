@@ -271,20 +271,10 @@ func (c *Catalog) List(ctx context.Context, f query.ArticleFilter) (kbapi.Articl
 			args = append(args, id)
 		}
 	}
-	if f.Cursor != "" {
-		updated, id, err := sqlstore.DecodeCursor(f.Cursor)
-		if err != nil {
-			return kbapi.ArticlePage{}, problem.InvalidArgument("cursor", "is not a cursor this API returned")
-		}
-		where = append(where, "(updated_at < ? OR (updated_at = ? AND id < ?))")
-		args = append(args, updated, updated, id)
+	q, args, err := sqlstore.Keyset{Column: "updated_at"}.Query(articleColumns, "kb_articles", where, args, f.Cursor, f.Limit)
+	if err != nil {
+		return kbapi.ArticlePage{}, problem.InvalidArgument("cursor", "is not a cursor this API returned")
 	}
-	q := `SELECT ` + articleColumns + ` FROM kb_articles`
-	if len(where) > 0 {
-		q += ` WHERE ` + strings.Join(where, " AND ")
-	}
-	q += ` ORDER BY updated_at DESC, id DESC LIMIT ?`
-	args = append(args, f.Limit+1)
 	rows, err := c.db.Read.QueryContext(ctx, c.db.Rebind(q), args...)
 	if err != nil {
 		return kbapi.ArticlePage{}, fmt.Errorf("list articles: %w", err)
@@ -313,10 +303,7 @@ func (c *Catalog) List(ctx context.Context, f query.ArticleFilter) (kbapi.Articl
 	if err := rows.Err(); err != nil {
 		return kbapi.ArticlePage{}, fmt.Errorf("list articles: %w", err)
 	}
-	if len(page.Items) > f.Limit {
-		page.Items = page.Items[:f.Limit]
-		page.NextCursor = sqlstore.EncodeCursor(keys[f.Limit-1], page.Items[f.Limit-1].ID)
-	}
+	page.Items, page.NextCursor = sqlstore.NextPage(page.Items, keys, f.Limit, func(s kbapi.ArticleSummary) string { return s.ID })
 	return page, nil
 }
 

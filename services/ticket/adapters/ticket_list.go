@@ -6,7 +6,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"strings"
 	"time"
 
 	"helpdesk/contracts/events"
@@ -158,20 +157,10 @@ func (l *TicketList) List(ctx context.Context, f ticketapi.ListTickets) (ticketa
 			args = append(args, c.val)
 		}
 	}
-	if f.Cursor != "" {
-		created, id, err := sqlstore.DecodeCursor(f.Cursor)
-		if err != nil {
-			return ticketapi.Page{}, problem.Validation(problem.FieldError{Field: "cursor", Message: "not a cursor from a previous page"})
-		}
-		where = append(where, "(created_at < ? OR (created_at = ? AND id < ?))")
-		args = append(args, created, created, id)
+	q, args, err := sqlstore.Keyset{Column: "created_at"}.Query(listColumns, "ticket_list", where, args, f.Cursor, f.Limit)
+	if err != nil {
+		return ticketapi.Page{}, problem.Validation(problem.FieldError{Field: "cursor", Message: "not a cursor from a previous page"})
 	}
-	q := `SELECT ` + listColumns + ` FROM ticket_list`
-	if len(where) > 0 {
-		q += ` WHERE ` + strings.Join(where, " AND ")
-	}
-	q += ` ORDER BY created_at DESC, id DESC LIMIT ?`
-	args = append(args, f.Limit+1)
 	rows, err := l.db.Read.QueryContext(ctx, l.db.Rebind(q), args...)
 	if err != nil {
 		return ticketapi.Page{}, fmt.Errorf("list tickets: %w", err)
@@ -193,11 +182,7 @@ func (l *TicketList) List(ctx context.Context, f ticketapi.ListTickets) (ticketa
 	if err := rows.Err(); err != nil {
 		return ticketapi.Page{}, fmt.Errorf("list tickets: %w", err)
 	}
-	if len(page.Items) > f.Limit {
-		page.Items = page.Items[:f.Limit]
-		last := page.Items[f.Limit-1]
-		page.NextCursor = sqlstore.EncodeCursor(createdMicros[f.Limit-1], last.ID)
-	}
+	page.Items, page.NextCursor = sqlstore.NextPage(page.Items, createdMicros, f.Limit, func(s ticketapi.Summary) string { return s.ID })
 	return page, nil
 }
 
