@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
-	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -20,6 +19,7 @@ import (
 	"helpdesk/contracts/subjects"
 	"helpdesk/contracts/ticketapi"
 	"helpdesk/infra/aggregate"
+	"helpdesk/infra/background"
 	"helpdesk/infra/eventstore"
 	"helpdesk/infra/projection"
 	"helpdesk/infra/rpc"
@@ -99,9 +99,8 @@ type Service struct {
 	// SearchCache is the result cache, nil when disabled.
 	SearchCache *adapters.ResultCache
 
-	rpc    *rpc.Service
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	rpc   *rpc.Service
+	loops *background.Group
 }
 
 // Projection returns the runner of the named projection, or nil.
@@ -202,22 +201,15 @@ func Start(ctx context.Context, cfg Config) (_ *Service, err error) {
 		return nil, err
 	}
 	s.rpc = svc
-	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	s.cancel = cancel
+	s.loops = background.Start(ctx)
 	for _, r := range s.Projections {
-		s.wg.Add(1)
-		go func() {
-			defer s.wg.Done()
-			if err := r.Run(runCtx); err != nil && runCtx.Err() == nil {
+		s.loops.Go(func(ctx context.Context) {
+			if err := r.Run(ctx); err != nil && ctx.Err() == nil {
 				cfg.Logger.Error("knowledge projection stopped", "projection", r.Name(), "error", err)
 			}
-		}()
+		})
 	}
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		s.Views.Run(runCtx)
-	}()
+	s.loops.Go(s.Views.Run)
 	return s, nil
 }
 
@@ -244,8 +236,7 @@ func (s *Service) closeIndexes() {
 // (which stores the views it holds), and closes the indexes.
 func (s *Service) Stop() error {
 	err := s.rpc.Stop()
-	s.cancel()
-	s.wg.Wait()
+	s.loops.Stop()
 	s.closeIndexes()
 	return err
 }

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -17,6 +16,7 @@ import (
 	"helpdesk/contracts/subjects"
 	"helpdesk/contracts/ticketapi"
 	"helpdesk/infra/aggregate"
+	"helpdesk/infra/background"
 	"helpdesk/infra/eventstore"
 	"helpdesk/infra/projection"
 	"helpdesk/infra/rpc"
@@ -92,9 +92,8 @@ type Service struct {
 	Projection *projection.Runner
 	Scheduler  ports.DeadlineScheduler
 
-	rpc    *rpc.Service
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	rpc   *rpc.Service
+	loops *background.Group
 }
 
 // Start builds the service and runs its endpoints, projection and
@@ -149,26 +148,19 @@ func Start(ctx context.Context, cfg Config) (*Service, error) {
 			Interval: cfg.DeadlineInterval, Logger: cfg.Logger,
 		},
 	}
-	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	s.cancel = cancel
-	s.wg.Add(2)
-	go func() {
-		defer s.wg.Done()
-		if err := runner.Run(runCtx); err != nil && runCtx.Err() == nil {
+	s.loops = background.Start(ctx)
+	s.loops.Go(func(ctx context.Context) {
+		if err := runner.Run(ctx); err != nil && ctx.Err() == nil {
 			cfg.Logger.Error("ticket projection stopped", "error", err)
 		}
-	}()
-	go func() {
-		defer s.wg.Done()
-		s.Scheduler.Run(runCtx)
-	}()
+	})
+	s.loops.Go(s.Scheduler.Run)
 	return s, nil
 }
 
 // Stop stops serving requests, then stops the projection and scheduler.
 func (s *Service) Stop() error {
 	err := s.rpc.Stop()
-	s.cancel()
-	s.wg.Wait()
+	s.loops.Stop()
 	return err
 }
