@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sync"
 
+	"github.com/blevesearch/bleve/v2/index/scorch"
 	"github.com/blevesearch/bleve/v2/mapping"
 	"github.com/blevesearch/bleve/v2/search"
 	"github.com/blevesearch/bleve/v2/search/query"
@@ -23,30 +24,40 @@ import (
 // categoryField is the keyword field the search counts matches by.
 const categoryField = "category_id"
 
-// categoryOrdinals tells the category of each document of one index
-// snapshot. snapshot is kept only to be compared with: it may be closed.
-type categoryOrdinals struct {
+// snapshotTables are the arrays a search of one index snapshot looks
+// documents up in: their category, and for a scorch snapshot where each
+// segment's documents start and which are deleted. snapshot is kept only
+// to be compared with: it may be closed.
+type snapshotTables struct {
 	snapshot index.IndexReader
 	of       []uint32 // document number → 1 + index into ids; 0 for none
 	ids      []string
+	offsets  []int    // per segment, its first document number
+	docs     int      // document numbers run from 0 to docs-1
+	deleted  []uint64 // a bit per document number
 }
 
-// categoryCache keeps the categoryOrdinals of the latest snapshot read.
-type categoryCache struct {
+// isDeleted tells whether document number d is deleted.
+func (t *snapshotTables) isDeleted(d int) bool {
+	return d>>6 < len(t.deleted) && t.deleted[d>>6]&(1<<(d&63)) != 0
+}
+
+// tablesCache keeps the snapshotTables of the latest snapshot read.
+type tablesCache struct {
 	mu  sync.Mutex
-	cur *categoryOrdinals
+	cur *snapshotTables
 }
 
-// get returns the ordinals of snapshot r, building them when r is not the
+// get returns the tables of snapshot r, building them when r is not the
 // snapshot they were built from. A snapshot is the same reader value until
 // the index changes, by a batch or a merge.
-func (c *categoryCache) get(ctx context.Context, r index.IndexReader) (*categoryOrdinals, error) {
+func (c *tablesCache) get(ctx context.Context, r index.IndexReader) (*snapshotTables, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.cur != nil && c.cur.snapshot == r {
 		return c.cur, nil
 	}
-	o, err := buildOrdinals(ctx, r)
+	o, err := buildTables(ctx, r)
 	if err != nil {
 		return nil, err
 	}
@@ -54,8 +65,26 @@ func (c *categoryCache) get(ctx context.Context, r index.IndexReader) (*category
 	return o, nil
 }
 
-func buildOrdinals(ctx context.Context, r index.IndexReader) (*categoryOrdinals, error) {
-	o := &categoryOrdinals{snapshot: r}
+func buildTables(ctx context.Context, r index.IndexReader) (*snapshotTables, error) {
+	o := &snapshotTables{snapshot: r}
+	if snap, ok := r.(*scorch.IndexSnapshot); ok {
+		offset := 0
+		for _, ss := range snap.Segments() {
+			o.offsets = append(o.offsets, offset)
+			if del := ss.Deleted(); del != nil {
+				it := del.Iterator()
+				for it.HasNext() {
+					d := offset + int(it.Next())
+					for d>>6 >= len(o.deleted) {
+						o.deleted = append(o.deleted, 0)
+					}
+					o.deleted[d>>6] |= 1 << (d & 63)
+				}
+			}
+			offset += int(ss.Segment().Count())
+		}
+		o.docs = offset
+	}
 	fd, err := r.FieldDict(categoryField)
 	if err != nil {
 		return nil, fmt.Errorf("categories of the index: %w", err)
@@ -77,25 +106,37 @@ func buildOrdinals(ctx context.Context, r index.IndexReader) (*categoryOrdinals,
 }
 
 // mark records ord as the category of every document with the term.
-func (o *categoryOrdinals) mark(ctx context.Context, r index.IndexReader, term string, ord uint32) error {
-	tfr, err := r.TermFieldReader(ctx, []byte(term), categoryField, false, false, false)
-	if err != nil {
-		return fmt.Errorf("documents of category %s: %w", term, err)
-	}
-	defer tfr.Close()
-	for {
-		d, err := tfr.Next(nil)
-		if err != nil {
-			return fmt.Errorf("documents of category %s: %w", term, err)
-		}
-		if d == nil {
-			return nil
-		}
-		n := int(d.ID.Value())
+func (o *snapshotTables) mark(ctx context.Context, r index.IndexReader, term string, ord uint32) error {
+	err := eachDoc(ctx, r, categoryField, term, func(n int) {
 		if n >= len(o.of) {
 			o.of = append(o.of, make([]uint32, n+1-len(o.of))...)
 		}
 		o.of[n] = ord
+	})
+	if err != nil {
+		return fmt.Errorf("documents of category %s: %w", term, err)
+	}
+	return nil
+}
+
+// eachDoc calls fn with the number of every document of snapshot r that
+// has term in field.
+func eachDoc(ctx context.Context, r index.IndexReader, field, term string, fn func(doc int)) error {
+	tfr, err := r.TermFieldReader(ctx, []byte(term), field, false, false, false)
+	if err != nil {
+		return err
+	}
+	defer tfr.Close()
+	var pre index.TermFieldDoc
+	for {
+		d, err := tfr.Next(&pre)
+		if err != nil {
+			return err
+		}
+		if d == nil {
+			return nil
+		}
+		fn(int(d.ID.Value()))
 	}
 }
 
@@ -113,20 +154,72 @@ type collected struct {
 	best   []scored
 }
 
+// keywordFilter passes documents that have any of values in field.
+type keywordFilter struct {
+	field  string
+	values []string
+}
+
+// passed tells which documents of a snapshot pass a search's filters. The
+// search applies them to its matches itself, not as a conjunction with
+// its query: there, bleve (v2.6.3) loses the score of a boolean query's
+// optional terms for some documents (one scored 0.61 alone and 0.14 under
+// a category filter), so a filter changed ranks.
+type passed struct {
+	filters int
+	count   []uint8 // per document number: how many filters in a row it passed
+}
+
+// passing finds the documents of snapshot r that pass every filter.
+func passing(ctx context.Context, r index.IndexReader, filters []keywordFilter) (passed, error) {
+	p := passed{filters: len(filters)}
+	for i, f := range filters {
+		for _, v := range f.values {
+			err := eachDoc(ctx, r, f.field, v, func(d int) {
+				if d >= len(p.count) {
+					p.count = append(p.count, make([]uint8, d+1-len(p.count))...)
+				}
+				if p.count[d] == uint8(i) {
+					p.count[d]++
+				}
+			})
+			if err != nil {
+				return passed{}, fmt.Errorf("filter %s: %w", f.field, err)
+			}
+		}
+	}
+	return p, nil
+}
+
+// has tells whether document number d passes.
+func (p passed) has(d int) bool {
+	return p.filters == 0 || (d < len(p.count) && int(p.count[d]) == p.filters)
+}
+
+// collectStage collects the matches of a stage of firstEnough that pass,
+// by collectByPostings when the stage scoresItself (and r is a scorch
+// snapshot), by collect otherwise.
+func collectStage(ctx context.Context, r index.IndexReader, m mapping.IndexMapping, cache *postingsCache, st stage, fields []field, pass passed, keep int, tables *snapshotTables) (collected, error) {
+	if snap, ok := r.(*scorch.IndexSnapshot); ok && st.scoresItself() {
+		return collectByPostings(ctx, snap, cache, st, fields, pass, keep, tables)
+	}
+	return collect(ctx, r, m, st.text, pass, keep, tables)
+}
+
 // collect runs q over snapshot r, counts every match and its category,
 // and keeps the keep best by score (on equal scores, the earlier document).
-func collect(ctx context.Context, r index.IndexReader, m mapping.IndexMapping, q query.Query, keep int, cats *categoryOrdinals) (collected, error) {
+func collect(ctx context.Context, r index.IndexReader, m mapping.IndexMapping, q query.Query, pass passed, keep int, tables *snapshotTables) (collected, error) {
 	s, err := q.Searcher(ctx, r, m, search.SearcherOptions{})
 	if err != nil {
 		return collected{}, err
 	}
 	defer s.Close()
 	sctx := &search.SearchContext{DocumentMatchPool: search.NewDocumentMatchPool(s.DocumentMatchPoolSize()+1, 0), IndexReader: r}
-	perOrd := make([]int, len(cats.ids)+1)
+	perOrd := make([]int, len(tables.ids)+1)
 	best := &minScores{}
 	total := 0
-	for {
-		if total%1024 == 0 && ctx.Err() != nil {
+	for n := 0; ; n++ {
+		if n%1024 == 0 && ctx.Err() != nil {
 			return collected{}, ctx.Err()
 		}
 		dm, err := s.Next(sctx)
@@ -136,9 +229,14 @@ func collect(ctx context.Context, r index.IndexReader, m mapping.IndexMapping, q
 		if dm == nil {
 			break
 		}
+		d := int(dm.IndexInternalID.Value())
+		if !pass.has(d) {
+			sctx.DocumentMatchPool.Put(dm)
+			continue
+		}
 		total++
-		if n := dm.IndexInternalID.Value(); n < uint64(len(cats.of)) {
-			perOrd[cats.of[n]]++
+		if d < len(tables.of) {
+			perOrd[tables.of[d]]++
 		}
 		switch {
 		case keep <= 0:
@@ -150,10 +248,16 @@ func collect(ctx context.Context, r index.IndexReader, m mapping.IndexMapping, q
 		}
 		sctx.DocumentMatchPool.Put(dm)
 	}
-	out := collected{total: total, counts: map[string]int{}, best: *best}
+	return finish(total, perOrd, *best, tables), nil
+}
+
+// finish makes the collected matches from their total, their counts by
+// category ordinal and the best of them, which it sorts best first.
+func finish(total int, perOrd []int, best []scored, tables *snapshotTables) collected {
+	out := collected{total: total, counts: map[string]int{}, best: best}
 	for i, n := range perOrd[1:] {
 		if n > 0 {
-			out.counts[cats.ids[i]] = n
+			out.counts[tables.ids[i]] = n
 		}
 	}
 	slices.SortFunc(out.best, func(a, b scored) int {
@@ -162,7 +266,7 @@ func collect(ctx context.Context, r index.IndexReader, m mapping.IndexMapping, q
 		}
 		return a.id.Compare(b.id)
 	})
-	return out, nil
+	return out
 }
 
 // minScores is a heap of matches, the lowest score (and, on equal scores,

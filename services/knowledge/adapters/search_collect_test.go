@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/index/scorch"
 	"github.com/blevesearch/bleve/v2/search"
 	"github.com/blevesearch/bleve/v2/search/query"
 
@@ -15,10 +16,12 @@ import (
 	"helpdesk/services/knowledge/kbtest"
 )
 
-// TestCollect_agrees_with_bleve checks the search's own collector against
-// bleve's top-N collector and per-category searches on generated articles, written
-// in several batches (several segments), for every stage of generated
-// queries: the same total, counts per category, scores and documents.
+// TestCollect_agrees_with_bleve checks the search's own collectors against
+// bleve's top-N collector and per-category searches on generated articles,
+// written in several batches (several segments, some documents rewritten),
+// for every stage of generated queries, with and without filters: the same
+// total, counts per category, scores and documents, whether the stage is
+// collected by collect or by collectByPostings.
 func TestCollect_agrees_with_bleve(t *testing.T) {
 	s, err := OpenSearchIndex("t", "S", t.TempDir(), ArticleDocs)
 	if err != nil {
@@ -33,15 +36,20 @@ func TestCollect_agrees_with_bleve(t *testing.T) {
 			categories = append(categories, "cat-"+leaf)
 		}
 	}
-	for start := 0; start < 3000; start += 500 {
+	// Six batches of new articles, then one that rewrites every tenth:
+	// segments with deleted documents.
+	for start := 0; start < 3500; start += 500 {
 		b := s.idx.NewBatch()
 		for i := start; i < start+500; i++ {
-			a := g.Article(i)
+			a, n := g.Article(i), i
+			if n >= 3000 {
+				n = (n - 3000) * 10
+			}
 			doc := SearchDoc{Kind: kbapi.KindArticle, Title: a.Title, Body: a.Body, CategoryID: "cat-" + a.Category,
 				Tags: a.Tags, Status: kbapi.StatusPublished, UpdatedAt: t0.Add(time.Duration(i) * time.Minute)}
 			src, _ := json.Marshal(doc)
 			doc.Src = string(src)
-			if err := b.Index(fmt.Sprintf("a%04d", i), doc.indexed()); err != nil {
+			if err := b.Index(fmt.Sprintf("a%04d", n), doc.indexed()); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -51,9 +59,16 @@ func TestCollect_agrees_with_bleve(t *testing.T) {
 	}
 	ctx := context.Background()
 	fields := []field{{"title", titleBoost}, {"body", bodyBoost}}
-	queries := 0
-	for range 150 {
+	queries, own := 0, 0
+	for i := range 150 {
 		text := g.Query()
+		var filters []keywordFilter
+		switch i % 5 {
+		case 3:
+			filters = []keywordFilter{{categoryField, categories[i%len(categories) : i%len(categories)+1]}}
+		case 4:
+			filters = []keywordFilter{{categoryField, categories[:len(categories)/2]}, {"tags", []string{"打印机"}}}
+		}
 		r, err := reader(s.idx)
 		if err != nil {
 			t.Fatal(err)
@@ -62,24 +77,52 @@ func TestCollect_agrees_with_bleve(t *testing.T) {
 		if err != nil || len(terms) == 0 {
 			t.Fatalf("analyze %q: %v %v", text, terms, err)
 		}
-		cats, err := s.categories.get(ctx, r)
+		cats, err := s.tables.get(ctx, r)
 		if err != nil {
 			t.Fatal(err)
 		}
-		err = firstEnough(1<<30, terms, fields, false, func(q query.Query) (int, error) {
+		pass, err := passing(ctx, r, filters)
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = firstEnough(1<<30, terms, fields, false, func(st stage) (int, error) {
 			queries++
+			if st.scoresItself() {
+				own++
+			}
 			const keep = 15
-			got, err := collect(ctx, r, s.idx.Mapping(), q, keep, cats)
+			got, err := collectStage(ctx, r, s.idx.Mapping(), &s.postings, st, fields, pass, keep, cats)
 			if err != nil {
 				return 0, err
 			}
-			want, err := s.idx.SearchInContext(ctx, bleve.NewSearchRequestOptions(q, keep, 0, false))
+			// bleve scores every match of the text; the filters then
+			// only take matches away (see passed).
+			all, err := s.idx.SearchInContext(ctx, bleve.NewSearchRequestOptions(st.text, 10_000, 0, false))
 			if err != nil {
 				return 0, err
 			}
-			if got.total != int(want.Total) {
-				t.Fatalf("%q: total %d, bleve %d", text, got.total, want.Total)
+			q := st.text
+			if len(filters) > 0 {
+				q = filtered(st.text, filters)
 			}
+			in, err := s.idx.SearchInContext(ctx, bleve.NewSearchRequestOptions(q, 10_000, 0, false))
+			if err != nil {
+				return 0, err
+			}
+			passes := map[string]bool{}
+			for _, h := range in.Hits {
+				passes[h.ID] = true
+			}
+			var want []*search.DocumentMatch
+			for _, h := range all.Hits {
+				if passes[h.ID] {
+					want = append(want, h)
+				}
+			}
+			if got.total != len(want) {
+				t.Fatalf("%q: total %d, bleve %d", text, got.total, len(want))
+			}
+			want = want[:min(keep, len(want))]
 			// The index keeps no doc values for a facet: count each
 			// category with a search of its own.
 			wantCounts := map[string]int{}
@@ -95,17 +138,16 @@ func TestCollect_agrees_with_bleve(t *testing.T) {
 			if fmt.Sprint(got.counts) != fmt.Sprint(wantCounts) {
 				t.Fatalf("%q: counts %v, bleve %v", text, got.counts, wantCounts)
 			}
-			if len(got.best) != len(want.Hits) {
-				t.Fatalf("%q: %d best, bleve %d", text, len(got.best), len(want.Hits))
+			if len(got.best) != len(want) {
+				t.Fatalf("%q: %d best, bleve %d", text, len(got.best), len(want))
 			}
-			for i, h := range want.Hits {
+			for i, h := range want {
 				id, err := r.ExternalID(got.best[i].id)
 				if err != nil {
 					t.Fatal(err)
 				}
-				// Equal scores may come in another order; the scores
-				// themselves may not.
-				if got.best[i].score != h.Score || (id != h.ID && !tied(want.Hits, i)) {
+				// Equal scores come in document order in both.
+				if got.best[i].score != h.Score || id != h.ID {
 					t.Fatalf("%q: hit %d is %s %v, bleve %s %v", text, i, id, got.best[i].score, h.ID, h.Score)
 				}
 			}
@@ -116,12 +158,76 @@ func TestCollect_agrees_with_bleve(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if queries < 150 {
-		t.Fatalf("only %d searches compared", queries)
+	if queries < 150 || own < 100 || own == queries {
+		t.Fatalf("%d searches compared, %d of them collected by postings", queries, own)
 	}
 }
 
-// tied tells whether hit i has the score of a neighbour.
-func tied(hits []*search.DocumentMatch, i int) bool {
-	return (i > 0 && hits[i-1].Score == hits[i].Score) || (i+1 < len(hits) && hits[i+1].Score == hits[i].Score)
+// filtered is text restricted to the documents that pass the filters, as
+// a conjunction.
+func filtered(text query.Query, filters []keywordFilter) query.Query {
+	qs := []query.Query{text}
+	for _, f := range filters {
+		qs = append(qs, anyKeyword(f.field, f.values))
+	}
+	return bleve.NewConjunctionQuery(qs...)
+}
+
+// TestCollectByPostings_breaks_ties_by_document_order checks that of matches
+// with equal scores, the earlier documents (by number in the index) are
+// kept, whichever term's postings found them first.
+func TestCollectByPostings_breaks_ties_by_document_order(t *testing.T) {
+	s, err := OpenSearchIndex("t", "S", t.TempDir(), ArticleDocs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	indexTitles(t, s, 0, "webcam help", "printer help", "webcam help", "printer help")
+	ctx := context.Background()
+	r, err := reader(s.idx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	cats, err := s.tables.get(ctx, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fields := []field{{"title", titleBoost}, {"body", bodyBoost}}
+	for _, text := range []string{"printer webcam", "webcam printer"} {
+		terms, err := analyze(ctx, s.idx.Mapping(), r, text, fields)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st := stage{need: terms, loose: true}
+		got, err := collectByPostings(ctx, r.(*scorch.IndexSnapshot), &s.postings, st, fields, passed{}, 2, cats)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var nums []uint64
+		for _, b := range got.best {
+			nums = append(nums, b.id.Value())
+		}
+		if got.total != 4 || fmt.Sprint(nums) != "[0 1]" || got.best[0].score != got.best[1].score {
+			t.Errorf("%q: %d matches, best documents %v %v; want 4, [0 1] with equal scores", text, got.total, nums, got.best)
+		}
+	}
+}
+
+// indexTitles writes, in one batch, a published article of category c
+// with each title, its id a<first+i>.
+func indexTitles(t *testing.T, s *SearchIndex, first int, titles ...string) {
+	t.Helper()
+	b := s.idx.NewBatch()
+	for i, title := range titles {
+		doc := SearchDoc{Kind: kbapi.KindArticle, Title: title, CategoryID: "c", Status: kbapi.StatusPublished}
+		src, _ := json.Marshal(doc)
+		doc.Src = string(src)
+		if err := b.Index(fmt.Sprintf("a%d", first+i), doc.indexed()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.idx.Batch(b); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -99,8 +99,11 @@ type SearchIndex struct {
 	changes atomic.Uint64
 	// stored is the last position written to the index.
 	stored atomic.Uint64
-	// categories tells each document's category, for the search's facet.
-	categories categoryCache
+	// tables tells each document's category, for the search's facet, and
+	// where each segment's documents are numbered.
+	tables tablesCache
+	// postings keeps decoded postings of common terms for searches.
+	postings postingsCache
 	// react, if set, acts on each event once (see SetReaction); reacted
 	// is the position it has acted up to, kept across resets.
 	react   func(context.Context, events.Envelope) error

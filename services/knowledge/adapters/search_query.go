@@ -82,21 +82,25 @@ func (s *Searcher) search(ctx context.Context, q appquery.SearchQuery) (appquery
 			return err
 		}
 		// Only published articles have indexed text (see indexedDoc).
-		var filters []query.Query
+		var filters []keywordFilter
 		if len(q.CategoryIDs) > 0 {
-			filters = append(filters, anyKeyword(categoryField, q.CategoryIDs))
+			filters = append(filters, keywordFilter{categoryField, q.CategoryIDs})
 		}
 		if q.Tag != "" {
-			filters = append(filters, keyword("tags", q.Tag))
+			filters = append(filters, keywordFilter{"tags", []string{q.Tag}})
 		}
-		cats, err := s.Articles.categories.get(ctx, r)
+		tables, err := s.Articles.tables.get(ctx, r)
+		if err != nil {
+			return fmt.Errorf("search: %w", err)
+		}
+		pass, err := passing(ctx, r, filters)
 		if err != nil {
 			return fmt.Errorf("search: %w", err)
 		}
 		var found collected
-		err = firstEnough(q.Limit, terms, fields, false, func(text query.Query) (int, error) {
+		err = firstEnough(q.Limit, terms, fields, false, func(st stage) (int, error) {
 			var err error
-			found, err = collect(ctx, r, idx.Mapping(), bleve.NewConjunctionQuery(append(filters, text)...), q.Offset+q.Limit, cats)
+			found, err = collectStage(ctx, r, idx.Mapping(), &s.Articles.postings, st, fields, pass, q.Offset+q.Limit, tables)
 			return found.total, err
 		})
 		if err != nil {
@@ -153,16 +157,22 @@ func (s *Searcher) suggest(ctx context.Context, q appquery.SearchQuery) (appquer
 			}
 			// Only published articles and answered questions have
 			// indexed text (see indexedDoc).
-			var filters []query.Query
+			var filter query.Query
 			if len(q.CategoryIDs) > 0 {
-				filters = append(filters, bleve.NewDisjunctionQuery(
-					anyKeyword(categoryField, q.CategoryIDs), anyKeyword("category_name", q.CategoryNames)))
+				filter = bleve.NewDisjunctionQuery(
+					anyKeyword(categoryField, q.CategoryIDs), anyKeyword("category_name", q.CategoryNames))
 			}
 			alias := bleve.NewIndexAlias(articles, questions)
 			// Take more than asked, then re-rank by recency.
 			var res *bleve.SearchResult
-			err = firstEnough(q.Limit, terms, fields, true, func(text query.Query) (int, error) {
-				req := bleve.NewSearchRequestOptions(bleve.NewConjunctionQuery(append(filters, text)...), 3*q.Limit, 0, false)
+			err = firstEnough(q.Limit, terms, fields, true, func(st stage) (int, error) {
+				// A filter of a boolean query, not a conjunction: see passed.
+				text := bleve.NewBooleanQuery()
+				text.AddMust(st.text)
+				if filter != nil {
+					text.AddFilter(filter)
+				}
+				req := bleve.NewSearchRequestOptions(text, 3*q.Limit, 0, false)
 				req.Fields = []string{"_src"}
 				var err error
 				if res, err = alias.SearchInContext(ctx, req); err != nil {
@@ -277,15 +287,29 @@ func (t term) prefix() bool {
 	return (n == 1 && !t.latin) || (t.latin && n >= 3)
 }
 
+// A stage is one search of firstEnough.
+type stage struct {
+	// text finds the stage's candidates and ranks them by every usable
+	// term.
+	text query.Query
+	// need are the terms a candidate has: every one, or in a loose stage
+	// any one; rest are the usable terms that only rank.
+	need, rest []term
+	loose      bool
+	// prefix is the term also matched as a word's start, if any.
+	prefix string
+}
+
 // firstEnough searches for candidates in stages of growing cost and stops
 // at the first whose search finds want results (the last search's results
 // are the answer): every usable term required; then only the
-// rarer half of them; then any of the three rarest. Terms no document has
-// (a Chinese bigram spanning two words, say) are never required, so a typo
-// or a stray bigram does not empty the results. A later stage ranks its
-// candidates by the usable terms it did not require too. The cost of a search is so bounded by
-// its rarest terms, not by its commonest.
-func firstEnough(want int, terms []term, fields []field, typing bool, search func(query.Query) (found int, err error)) error {
+// rarer half of them; then, loosely, any of the three rarest. Terms no
+// document has (a Chinese bigram spanning two words, say) are never
+// required, so a typo or a stray bigram does not empty the results. A
+// later stage ranks its candidates by the usable terms it did not require
+// too. The cost of a search is so bounded by its rarest terms, not by its
+// commonest.
+func firstEnough(want int, terms []term, fields []field, typing bool, search func(stage) (found int, err error)) error {
 	var usable []term
 	for i, t := range terms {
 		if t.df > 0 || t.fuzzy() || (typing && i == len(terms)-1 && t.prefix()) {
@@ -293,40 +317,43 @@ func firstEnough(want int, terms []term, fields []field, typing bool, search fun
 		}
 	}
 	if len(usable) == 0 {
-		_, err := search(bleve.NewMatchNoneQuery())
+		_, err := search(stage{text: bleve.NewMatchNoneQuery()})
 		return err
 	}
 	rarest := slices.Clone(usable)
 	slices.SortStableFunc(rarest, func(a, b term) int { return cmp.Compare(a.df, b.df) })
-	last := terms[len(terms)-1].text
+	var prefix string
+	if last := terms[len(terms)-1]; typing && last.prefix() {
+		prefix = last.text
+	}
 	clauses := func(ts []term) []query.Query {
 		qs := make([]query.Query, 0, len(ts))
 		for _, t := range ts {
-			qs = append(qs, termQuery(t, fields, typing && t.text == last))
+			qs = append(qs, termQuery(t, fields, t.text == prefix))
 		}
 		return qs
 	}
-	type stage struct {
-		candidates query.Query
-		rest       []term // usable terms outside the candidates, for ranking
+	ranked := func(candidates query.Query, rest []term) query.Query {
+		if len(rest) == 0 {
+			return candidates
+		}
+		q := bleve.NewBooleanQuery()
+		q.AddMust(candidates)
+		q.AddShould(clauses(rest)...)
+		return q
 	}
-	stages := []stage{{candidates: bleve.NewConjunctionQuery(clauses(usable)...)}}
+	stages := []stage{{text: bleve.NewConjunctionQuery(clauses(usable)...), need: usable, prefix: prefix}}
 	if n := (len(rarest) + 1) / 2; n < len(rarest) && n > 1 {
-		stages = append(stages, stage{bleve.NewConjunctionQuery(clauses(rarest[:n])...), rarest[n:]})
+		need, rest := rarest[:n], rarest[n:]
+		stages = append(stages, stage{text: ranked(bleve.NewConjunctionQuery(clauses(need)...), rest), need: need, rest: rest, prefix: prefix})
 	}
 	if len(usable) > 1 {
 		n := min(3, len(rarest))
-		stages = append(stages, stage{bleve.NewDisjunctionQuery(clauses(rarest[:n])...), rarest[n:]})
+		need, rest := rarest[:n], rarest[n:]
+		stages = append(stages, stage{text: ranked(bleve.NewDisjunctionQuery(clauses(need)...), rest), need: need, rest: rest, loose: true, prefix: prefix})
 	}
 	for _, st := range stages {
-		q := st.candidates
-		if len(st.rest) > 0 {
-			ranked := bleve.NewBooleanQuery()
-			ranked.AddMust(st.candidates)
-			ranked.AddShould(clauses(st.rest)...)
-			q = ranked
-		}
-		if found, err := search(q); err != nil || found >= want {
+		if found, err := search(st); err != nil || found >= want {
 			return err
 		}
 	}
