@@ -154,11 +154,9 @@ type collected struct {
 	best   []scored
 }
 
-// keywordFilter passes documents that have any of values in field.
-type keywordFilter struct {
-	field  string
-	values []string
-}
+// keywordFilter passes documents that have, in any of its fields, any of
+// the field's values.
+type keywordFilter map[string][]string
 
 // passed tells which documents of a snapshot pass a search's filters. The
 // search applies them to its matches itself, not as a conjunction with
@@ -174,17 +172,19 @@ type passed struct {
 func passing(ctx context.Context, r index.IndexReader, filters []keywordFilter) (passed, error) {
 	p := passed{filters: len(filters)}
 	for i, f := range filters {
-		for _, v := range f.values {
-			err := eachDoc(ctx, r, f.field, v, func(d int) {
-				if d >= len(p.count) {
-					p.count = append(p.count, make([]uint8, d+1-len(p.count))...)
+		for field, values := range f {
+			for _, v := range values {
+				err := eachDoc(ctx, r, field, v, func(d int) {
+					if d >= len(p.count) {
+						p.count = append(p.count, make([]uint8, d+1-len(p.count))...)
+					}
+					if p.count[d] == uint8(i) {
+						p.count[d]++
+					}
+				})
+				if err != nil {
+					return passed{}, fmt.Errorf("filter %s: %w", field, err)
 				}
-				if p.count[d] == uint8(i) {
-					p.count[d]++
-				}
-			})
-			if err != nil {
-				return passed{}, fmt.Errorf("filter %s: %w", f.field, err)
 			}
 		}
 	}

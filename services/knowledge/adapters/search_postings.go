@@ -36,13 +36,12 @@ import (
 //
 // TestCollect_agrees_with_bleve holds this to bleve's results.
 
-// scoresItself tells whether collectByPostings can search stage st: its
-// terms are matched exactly (no typos, no prefixes), and there are no more
-// of them than bleve sums in the order of their counts (beyond, it sums
-// them in another order, and the last bits of a score differ).
+// scoresItself tells whether collectByPostings can search stage st: no
+// term is matched with typos, and there are no more terms than bleve sums
+// in the order of their counts (beyond, it sums them in another order, and
+// the last bits of a score differ).
 func (st stage) scoresItself() bool {
-	if len(st.need) == 0 || st.prefix != "" ||
-		len(st.need) > searcher.DisjunctionHeapTakeover || len(st.rest) > searcher.DisjunctionHeapTakeover {
+	if len(st.need) == 0 || len(st.need) > searcher.DisjunctionHeapTakeover || len(st.rest) > searcher.DisjunctionHeapTakeover {
 		return false
 	}
 	for _, ts := range [][]term{st.need, st.rest} {
@@ -55,7 +54,7 @@ func (st stage) scoresItself() bool {
 	return true
 }
 
-// leaf is one term in one field: its document count and score factors.
+// leaf is one word in one field: its document count and score factors.
 type leaf struct {
 	term, field string
 	count       uint64
@@ -63,18 +62,43 @@ type leaf struct {
 	weight      float64 // boost·idf·queryNorm, once the norm is known
 }
 
-// termLeaves is one term over the fields, the fields in the order of their
-// document counts.
-type termLeaves struct {
+// child is one of a clause's disjuncts: a word in a field, or the words a
+// prefix starts in a field, themselves a disjunction. Its leaves are in
+// the order of their document counts.
+type child struct {
 	leaves []leaf
+	multi  bool
 	count  uint64
+}
+
+// clause is one term of a query over the fields (termQuery): a
+// disjunction of children, in the order of their document counts.
+type clause struct {
+	children []child
+	count    uint64
+}
+
+// squares is the sum of the squared weights of the clause's leaves, summed
+// as bleve sums them: by child, then by clause.
+func (c clause) squares() float64 {
+	var sum float64
+	for _, ch := range c.children {
+		var w float64
+		for _, l := range ch.leaves {
+			w += l.weight * l.weight
+		}
+		sum += w
+	}
+	return sum
 }
 
 // postingsScratch holds the per-document arrays of one collectByPostings
 // call. Every entry is zero between calls.
 type postingsScratch struct {
-	fieldSum []float64 // one term's score over the fields matched so far
-	fieldHit []uint8   // how many of that term's fields matched
+	wordSum  []float64 // one prefix's score over the words matched so far
+	wordHit  []uint8   // how many of that prefix's words matched
+	fieldSum []float64 // one clause's score over the children matched so far
+	fieldHit []uint8   // how many of that clause's children matched
 	sum      []float64 // the candidate terms' score
 	hit      []uint8   // how many candidate terms matched
 	restSum  []float64 // the ranking terms' score
@@ -89,6 +113,8 @@ func (s *postingsScratch) grow(d int) {
 		return
 	}
 	size := max(d+1, 2*len(s.sum))
+	s.wordSum = append(s.wordSum, make([]float64, size-len(s.wordSum))...)
+	s.wordHit = append(s.wordHit, make([]uint8, size-len(s.wordHit))...)
 	s.fieldSum = append(s.fieldSum, make([]float64, size-len(s.fieldSum))...)
 	s.fieldHit = append(s.fieldHit, make([]uint8, size-len(s.fieldHit))...)
 	s.sum = append(s.sum, make([]float64, size-len(s.sum))...)
@@ -104,30 +130,60 @@ func collectByPostings(ctx context.Context, snap *scorch.IndexSnapshot, cache *p
 	if err != nil {
 		return collected{}, fmt.Errorf("search postings: %w", err)
 	}
-	openTerms := func(ts []term) ([]termLeaves, float64, error) {
-		out := make([]termLeaves, 0, len(ts))
-		for _, t := range ts {
-			var tl termLeaves
-			for _, f := range fields {
-				count, err := docCount(ctx, snap, f.name, t.text)
-				if err != nil {
-					return nil, 0, fmt.Errorf("search postings of %q: %w", t.text, err)
-				}
-				idf := 1 + math.Log(float64(docs)/float64(count+1))
-				tl.leaves = append(tl.leaves, leaf{term: t.text, field: f.name, count: count, idf: idf, weight: f.boost * idf})
-				tl.count += count
-			}
-			slices.SortStableFunc(tl.leaves, func(a, b leaf) int { return cmp.Compare(a.count, b.count) })
-			out = append(out, tl)
+	newLeaf := func(word string, f field, boost float64) (leaf, error) {
+		count, err := docCount(ctx, snap, f.name, word)
+		if err != nil {
+			return leaf{}, fmt.Errorf("search postings of %q: %w", word, err)
 		}
-		slices.SortStableFunc(out, func(a, b termLeaves) int { return cmp.Compare(a.count, b.count) })
-		var squares float64
-		for _, tl := range out {
-			var sum float64
-			for _, l := range tl.leaves {
-				sum += l.weight * l.weight
+		idf := 1 + math.Log(float64(docs)/float64(count+1))
+		return leaf{term: word, field: f.name, count: count, idf: idf, weight: boost * idf}, nil
+	}
+	byCount := func(a, b leaf) int { return cmp.Compare(a.count, b.count) }
+	// openTerms makes the clauses of terms as termQuery does, and the sum
+	// of their squared weights.
+	openTerms := func(ts []term) ([]clause, float64, error) {
+		out := make([]clause, 0, len(ts))
+		for _, t := range ts {
+			var c clause
+			for _, f := range fields {
+				l, err := newLeaf(t.text, f, f.boost)
+				if err != nil {
+					return nil, 0, err
+				}
+				c.children = append(c.children, child{leaves: []leaf{l}, count: l.count})
+				if t.text != st.prefix || !t.prefix() {
+					continue
+				}
+				words, err := startingWith(snap, f.name, t.text)
+				if err != nil {
+					return nil, 0, err
+				}
+				// Like bleve's prefix searcher: one word, or a disjunction.
+				ch := child{multi: len(words) > 1 || (len(words) == 1 && words[0] != t.text)}
+				if !ch.multi {
+					words = []string{t.text}
+				}
+				for _, w := range words {
+					l, err := newLeaf(w, f, f.boost*fuzzyWeight)
+					if err != nil {
+						return nil, 0, err
+					}
+					ch.leaves = append(ch.leaves, l)
+					ch.count += l.count
+				}
+				slices.SortStableFunc(ch.leaves, byCount)
+				c.children = append(c.children, ch)
 			}
-			squares += sum
+			slices.SortStableFunc(c.children, func(a, b child) int { return cmp.Compare(a.count, b.count) })
+			for _, ch := range c.children {
+				c.count += ch.count
+			}
+			out = append(out, c)
+		}
+		slices.SortStableFunc(out, func(a, b clause) int { return cmp.Compare(a.count, b.count) })
+		var squares float64
+		for _, c := range out {
+			squares += c.squares()
 		}
 		return out, squares, nil
 	}
@@ -143,10 +199,12 @@ func collectByPostings(ctx context.Context, snap *scorch.IndexSnapshot, cache *p
 	squares += needSquares
 	squares += restSquares
 	norm := 1 / math.Sqrt(squares)
-	for _, tls := range [][]termLeaves{need, rest} {
-		for _, tl := range tls {
-			for i := range tl.leaves {
-				tl.leaves[i].weight *= norm
+	for _, cs := range [][]clause{need, rest} {
+		for _, c := range cs {
+			for _, ch := range c.children {
+				for i := range ch.leaves {
+					ch.leaves[i].weight *= norm
+				}
 			}
 		}
 	}
@@ -165,12 +223,12 @@ func collectByPostings(ctx context.Context, snap *scorch.IndexSnapshot, cache *p
 	}()
 
 	// The candidates: documents with every needed term, or any of them.
-	for i, tl := range need {
+	for i, c := range need {
 		var want func(d int) bool
 		if i > 0 && !st.loose {
 			want = func(d int) bool { return int(s.hit[d]) == i }
 		}
-		err := s.addTerm(tl, len(fields), read, want, func(d int, score float64) {
+		err := s.addClause(c, read, want, func(d int, score float64) {
 			if s.hit[d] == 0 {
 				touched = append(touched, d)
 			}
@@ -191,8 +249,8 @@ func collectByPostings(ctx context.Context, snap *scorch.IndexSnapshot, cache *p
 	}
 	if len(rest) > 0 {
 		want := func(d int) bool { return s.hit[d] > 0 }
-		for _, tl := range rest {
-			err := s.addTerm(tl, len(fields), read, want, func(d int, score float64) {
+		for _, c := range rest {
+			err := s.addClause(c, read, want, func(d int, score float64) {
 				s.restSum[d] += score
 				s.restHit[d]++
 			})
@@ -233,35 +291,85 @@ func better(score float64, d int, m scored) bool {
 	return score > m.score || (score == m.score && uint64(d) < m.id.Value())
 }
 
-// addTerm reads one term's postings in every field (of the documents
+// addClause reads the postings of a clause's words (of the documents
 // want, if not nil) and calls add with each document's score for the
-// term, once its fields' scores are summed.
-func (s *postingsScratch) addTerm(tl termLeaves, fields int, read func(leaf, func(int) bool, func(int, float64)) error, want func(int) bool, add func(d int, score float64)) error {
-	var scoredDocs []int
-	for _, l := range tl.leaves {
-		err := read(l, want, func(d int, tfNorm float64) {
-			score := tfNorm * l.idf
-			if l.weight != 1 {
-				score *= l.weight
+// clause, once its children's scores are summed.
+func (s *postingsScratch) addClause(c clause, read func(leaf, func(int) bool, func(int, float64)) error, want func(int) bool, add func(d int, score float64)) error {
+	var clauseDocs, wordDocs []int
+	defer func() { // clean after an error
+		for _, d := range clauseDocs {
+			s.fieldSum[d], s.fieldHit[d] = 0, 0
+		}
+		for _, d := range wordDocs {
+			s.wordSum[d], s.wordHit[d] = 0, 0
+		}
+	}()
+	toClause := func(d int, score float64) {
+		if s.fieldHit[d] == 0 {
+			clauseDocs = append(clauseDocs, d)
+		}
+		s.fieldSum[d] += score
+		s.fieldHit[d]++
+	}
+	toWords := func(d int, score float64) {
+		if s.wordHit[d] == 0 {
+			wordDocs = append(wordDocs, d)
+		}
+		s.wordSum[d] += score
+		s.wordHit[d]++
+	}
+	for _, ch := range c.children {
+		to := toClause
+		if ch.multi {
+			to = toWords
+		}
+		for _, l := range ch.leaves {
+			err := read(l, want, func(d int, tfNorm float64) {
+				score := tfNorm * l.idf
+				if l.weight != 1 {
+					score *= l.weight
+				}
+				to(d, score)
+			})
+			if err != nil {
+				return fmt.Errorf("search postings: %w", err)
 			}
-			if s.fieldHit[d] == 0 {
-				scoredDocs = append(scoredDocs, d)
+		}
+		if ch.multi {
+			for _, d := range wordDocs {
+				toClause(d, s.wordSum[d]*(float64(s.wordHit[d])/float64(len(ch.leaves))))
+				s.wordSum[d], s.wordHit[d] = 0, 0
 			}
-			s.fieldSum[d] += score
-			s.fieldHit[d]++
-		})
-		if err != nil {
-			for _, d := range scoredDocs {
-				s.fieldSum[d], s.fieldHit[d] = 0, 0
-			}
-			return fmt.Errorf("search postings: %w", err)
+			wordDocs = wordDocs[:0]
 		}
 	}
-	for _, d := range scoredDocs {
-		add(d, s.fieldSum[d]*(float64(s.fieldHit[d])/float64(fields)))
+	for _, d := range clauseDocs {
+		add(d, s.fieldSum[d]*(float64(s.fieldHit[d])/float64(len(c.children))))
 		s.fieldSum[d], s.fieldHit[d] = 0, 0
 	}
+	clauseDocs = nil
 	return nil
+}
+
+// startingWith lists the words of field in snapshot snap that start with
+// prefix.
+func startingWith(snap *scorch.IndexSnapshot, field, prefix string) ([]string, error) {
+	fd, err := snap.FieldDictPrefix(field, []byte(prefix))
+	if err != nil {
+		return nil, fmt.Errorf("words starting with %q: %w", prefix, err)
+	}
+	defer fd.Close()
+	var out []string
+	for {
+		e, err := fd.Next()
+		if err != nil {
+			return nil, fmt.Errorf("words starting with %q: %w", prefix, err)
+		}
+		if e == nil {
+			return out, nil
+		}
+		out = append(out, e.Term)
+	}
 }
 
 // docCount is the number of live documents of snapshot snap with term in

@@ -84,10 +84,10 @@ func (s *Searcher) search(ctx context.Context, q appquery.SearchQuery) (appquery
 		// Only published articles have indexed text (see indexedDoc).
 		var filters []keywordFilter
 		if len(q.CategoryIDs) > 0 {
-			filters = append(filters, keywordFilter{categoryField, q.CategoryIDs})
+			filters = append(filters, keywordFilter{categoryField: q.CategoryIDs})
 		}
 		if q.Tag != "" {
-			filters = append(filters, keywordFilter{"tags", []string{q.Tag}})
+			filters = append(filters, keywordFilter{"tags": {q.Tag}})
 		}
 		tables, err := s.Articles.tables.get(ctx, r)
 		if err != nil {
@@ -146,47 +146,62 @@ func (s *Searcher) suggest(ctx context.Context, q appquery.SearchQuery) (appquer
 	err := s.Articles.Index(func(articles bleve.Index) error {
 		return s.Questions.Index(func(questions bleve.Index) error {
 			fields := []field{{"title", titleBoost}}
-			r, err := reader(articles)
-			if err != nil {
-				return err
+			// Only published articles and answered questions have
+			// indexed text (see indexedDoc).
+			var filters []keywordFilter
+			if len(q.CategoryIDs) > 0 {
+				filters = append(filters, keywordFilter{categoryField: q.CategoryIDs, "category_name": q.CategoryNames})
 			}
-			defer r.Close()
-			terms, err := analyze(ctx, articles.Mapping(), r, q.Text, fields)
+			var sources []*suggestSource
+			for _, src := range []struct {
+				idx   *SearchIndex
+				bleve bleve.Index
+			}{{s.Articles, articles}, {s.Questions, questions}} {
+				in, err := openSource(ctx, src.idx, src.bleve, filters)
+				if err != nil {
+					return fmt.Errorf("suggest: %w", err)
+				}
+				defer in.r.Close()
+				sources = append(sources, in)
+			}
+			terms, err := analyze(ctx, articles.Mapping(), sources[0].r, q.Text, fields)
 			if err != nil || len(terms) == 0 {
 				return err
 			}
-			// Only published articles and answered questions have
-			// indexed text (see indexedDoc).
-			var filter query.Query
-			if len(q.CategoryIDs) > 0 {
-				filter = bleve.NewDisjunctionQuery(
-					anyKeyword(categoryField, q.CategoryIDs), anyKeyword("category_name", q.CategoryNames))
-			}
-			alias := bleve.NewIndexAlias(articles, questions)
 			// Take more than asked, then re-rank by recency.
-			var res *bleve.SearchResult
+			var best []sourceMatch
 			err = firstEnough(q.Limit, terms, fields, true, func(st stage) (int, error) {
-				// A filter of a boolean query, not a conjunction: see passed.
-				text := bleve.NewBooleanQuery()
-				text.AddMust(st.text)
-				if filter != nil {
-					text.AddFilter(filter)
+				total := 0
+				best = best[:0]
+				for _, in := range sources {
+					found, err := collectStage(ctx, in.r, in.bleve.Mapping(), &in.idx.postings, st, fields, in.pass, 3*q.Limit, in.tables)
+					if err != nil {
+						return 0, err
+					}
+					total += found.total
+					for _, b := range found.best {
+						best = append(best, sourceMatch{in, b})
+					}
 				}
-				req := bleve.NewSearchRequestOptions(text, 3*q.Limit, 0, false)
-				req.Fields = []string{"_src"}
-				var err error
-				if res, err = alias.SearchInContext(ctx, req); err != nil {
-					return 0, err
-				}
-				return int(res.Total), nil
+				out.Total = total
+				return total, nil
 			})
 			if err != nil {
 				return fmt.Errorf("suggest: %w", err)
 			}
-			out.Total = int(res.Total)
-			hs, err := hits(res)
-			if err != nil {
-				return err
+			// Articles before questions on equal scores, as collected.
+			slices.SortStableFunc(best, func(a, b sourceMatch) int { return cmp.Compare(b.score, a.score) })
+			hs := make([]hit, 0, 3*q.Limit)
+			for _, b := range best[:min(len(best), 3*q.Limit)] {
+				id, err := b.in.r.ExternalID(b.id)
+				if err != nil {
+					return fmt.Errorf("suggest: %w", err)
+				}
+				doc, err := loadDoc(b.in.r, id)
+				if err != nil {
+					return fmt.Errorf("suggest: %w", err)
+				}
+				hs = append(hs, newHit(id, b.score, doc))
 			}
 			now := time.Now()
 			if s.Now != nil {
@@ -210,6 +225,39 @@ func (s *Searcher) suggest(ctx context.Context, q appquery.SearchQuery) (appquer
 		})
 	})
 	return out, err
+}
+
+// suggestSource is one index a suggestion searches, opened for one
+// suggestion: a snapshot, its tables and the documents that pass the
+// filters.
+type suggestSource struct {
+	idx    *SearchIndex
+	bleve  bleve.Index
+	r      index.IndexReader
+	tables *snapshotTables
+	pass   passed
+}
+
+// sourceMatch is a match and the source it came from.
+type sourceMatch struct {
+	in *suggestSource
+	scored
+}
+
+func openSource(ctx context.Context, idx *SearchIndex, b bleve.Index, filters []keywordFilter) (*suggestSource, error) {
+	r, err := reader(b)
+	if err != nil {
+		return nil, err
+	}
+	in := &suggestSource{idx: idx, bleve: b, r: r}
+	if in.tables, err = idx.tables.get(ctx, r); err == nil {
+		in.pass, err = passing(ctx, r, filters)
+	}
+	if err != nil {
+		_ = r.Close()
+		return nil, err
+	}
+	return in, nil
 }
 
 // term is one analysed word of a query: a Chinese bigram (or single
@@ -388,40 +436,11 @@ func termQuery(t term, fields []field, asPrefix bool) query.Query {
 	return bleve.NewDisjunctionQuery(qs...)
 }
 
-func keyword(fieldName, value string) query.Query {
-	q := bleve.NewTermQuery(value)
-	q.SetField(fieldName)
-	q.SetBoost(0)
-	return q
-}
-
-func anyKeyword(fieldName string, values []string) query.Query {
-	qs := make([]query.Query, 0, len(values))
-	for _, v := range values {
-		qs = append(qs, keyword(fieldName, v))
-	}
-	return bleve.NewDisjunctionQuery(qs...)
-}
-
 // hit is a match and the document it came from, whose text makes the
 // snippet once the matches to return are known.
 type hit struct {
 	appquery.Match
 	doc *SearchDoc
-}
-
-// hits decodes the documents of a search's hits.
-func hits(res *bleve.SearchResult) ([]hit, error) {
-	out := make([]hit, 0, len(res.Hits))
-	for _, h := range res.Hits {
-		src, _ := h.Fields["_src"].(string)
-		doc, err := decodeSrc(h.ID, []byte(src))
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, newHit(h.ID, h.Score, doc))
-	}
-	return out, nil
 }
 
 func newHit(id string, score float64, doc *SearchDoc) hit {
