@@ -48,6 +48,21 @@ func (c *ResultCache) get(key string, gen uint64) (appquery.Matches, bool) {
 	return m, ok
 }
 
+// recheck looks key up again after a miss, once the caller has waited its
+// turn to compute: if another caller has put the result meanwhile, the miss
+// counts as a hit.
+func (c *ResultCache) recheck(key string, gen uint64) (appquery.Matches, bool) {
+	if c == nil || c.gen.Load() != gen {
+		return appquery.Matches{}, false
+	}
+	m, ok := c.entries.Get(key)
+	if ok {
+		c.misses.Add(^uint64(0))
+		c.hits.Add(1)
+	}
+	return m, ok
+}
+
 // put keeps a result computed at generation gen.
 func (c *ResultCache) put(key string, gen uint64, m appquery.Matches) {
 	if c == nil || c.gen.Load() != gen {

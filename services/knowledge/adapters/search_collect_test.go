@@ -23,11 +23,7 @@ import (
 // total, counts per category, scores and documents, whether the stage is
 // collected by collect or by collectByPostings.
 func TestCollect_agrees_with_bleve(t *testing.T) {
-	s, err := OpenSearchIndex("t", "S", t.TempDir(), ArticleDocs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openTestIndex(t)
 	g := kbtest.New(7)
 	t0 := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
 	var categories []string
@@ -187,11 +183,7 @@ func filtered(text query.Query, filters []keywordFilter) query.Query {
 // with equal scores, the earlier documents (by number in the index) are
 // kept, whichever term's postings found them first.
 func TestCollectByPostings_breaks_ties_by_document_order(t *testing.T) {
-	s, err := OpenSearchIndex("t", "S", t.TempDir(), ArticleDocs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openTestIndex(t)
 	indexTitles(t, s, 0, "webcam help", "printer help", "webcam help", "printer help")
 	ctx := context.Background()
 	r, err := reader(s.idx)
@@ -257,4 +249,16 @@ func anyKeyword(fieldName string, values []string) query.Query {
 		qs = append(qs, keyword(fieldName, v))
 	}
 	return bleve.NewDisjunctionQuery(qs...)
+}
+
+// openTestIndex opens an articles index in a temporary directory, closed
+// when the test ends.
+func openTestIndex(t *testing.T) *SearchIndex {
+	t.Helper()
+	s, err := OpenSearchIndex("t", "S", t.TempDir(), ArticleDocs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	return s
 }

@@ -104,6 +104,8 @@ type SearchIndex struct {
 	tables tablesCache
 	// postings keeps decoded postings of common terms for searches.
 	postings postingsCache
+	// docs keeps the documents searches return.
+	docs docCache
 	// react, if set, acts on each event once (see SetReaction); reacted
 	// is the position it has acted up to, kept across resets.
 	react   func(context.Context, events.Envelope) error

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"sync"
 
 	"github.com/blevesearch/bleve/v2/index/scorch"
 	"github.com/blevesearch/bleve/v2/search/searcher"
@@ -54,12 +53,12 @@ func (st stage) scoresItself() bool {
 	return true
 }
 
-// leaf is one word in one field: its document count and score factors.
+// leaf is one word in one field: its postings and score factors.
 type leaf struct {
-	term, field string
-	count       uint64
-	idf         float64
-	weight      float64 // boost·idf·queryNorm, once the norm is known
+	postings termPostings
+	count    uint64
+	idf      float64
+	weight   float64 // boost·idf·queryNorm, once the norm is known
 }
 
 // child is one of a clause's disjuncts: a word in a field, or the words a
@@ -103,9 +102,32 @@ type postingsScratch struct {
 	hit      []uint8   // how many candidate terms matched
 	restSum  []float64 // the ranking terms' score
 	restHit  []uint8
+	// Lists of document numbers: whose entries are set, the candidates,
+	// those of a clause and of a prefix's words.
+	touched, candidates, clauseDocs, wordDocs []int32
 }
 
-var postingsScratches = sync.Pool{New: func() any { return &postingsScratch{} }}
+// postingsScratches keeps a scratch for each search computed at once (see
+// computing) between searches. Not a sync.Pool: a garbage collection
+// empties that, and a scratch for 100,000 documents is 4 MB to allocate
+// and clear again.
+var postingsScratches = make(chan *postingsScratch, cap(computing))
+
+func getScratch() *postingsScratch {
+	select {
+	case s := <-postingsScratches:
+		return s
+	default:
+		return &postingsScratch{}
+	}
+}
+
+func putScratch(s *postingsScratch) {
+	select {
+	case postingsScratches <- s:
+	default:
+	}
+}
 
 // grow makes the arrays cover document number d.
 func (s *postingsScratch) grow(d int) {
@@ -131,12 +153,12 @@ func collectByPostings(ctx context.Context, snap *scorch.IndexSnapshot, cache *p
 		return collected{}, fmt.Errorf("search postings: %w", err)
 	}
 	newLeaf := func(word string, f field, boost float64) (leaf, error) {
-		count, err := docCount(ctx, snap, f.name, word)
+		p, err := cache.postings(snap, tables, f.name, word)
 		if err != nil {
 			return leaf{}, fmt.Errorf("search postings of %q: %w", word, err)
 		}
-		idf := 1 + math.Log(float64(docs)/float64(count+1))
-		return leaf{term: word, field: f.name, count: count, idf: idf, weight: boost * idf}, nil
+		idf := 1 + math.Log(float64(docs)/float64(p.live+1))
+		return leaf{postings: p, count: p.live, idf: idf, weight: boost * idf}, nil
 	}
 	byCount := func(a, b leaf) int { return cmp.Compare(a.count, b.count) }
 	// openTerms makes the clauses of terms as termQuery does, and the sum
@@ -154,7 +176,7 @@ func collectByPostings(ctx context.Context, snap *scorch.IndexSnapshot, cache *p
 				if t.text != st.prefix || !t.prefix() {
 					continue
 				}
-				words, err := startingWith(snap, f.name, t.text)
+				words, err := startingWith(snap, f.name, t.text, 0)
 				if err != nil {
 					return nil, 0, err
 				}
@@ -209,17 +231,17 @@ func collectByPostings(ctx context.Context, snap *scorch.IndexSnapshot, cache *p
 		}
 	}
 
-	s := postingsScratches.Get().(*postingsScratch)
+	s := getScratch()
 	s.grow(tables.docs)
 	read := func(l leaf, want func(d int) bool, posting func(d int, tfNorm float64)) error {
-		return cache.each(ctx, snap, tables, l.field, l.term, want, posting)
+		return l.postings.each(ctx, tables, want, posting)
 	}
-	var touched []int // every document whose entries are set
+	s.touched, s.candidates = s.touched[:0], s.candidates[:0]
 	defer func() {
-		for _, d := range touched {
+		for _, d := range s.touched {
 			s.sum[d], s.hit[d], s.restSum[d], s.restHit[d] = 0, 0, 0, 0
 		}
-		postingsScratches.Put(s)
+		putScratch(s)
 	}()
 
 	// The candidates: documents with every needed term, or any of them.
@@ -230,7 +252,7 @@ func collectByPostings(ctx context.Context, snap *scorch.IndexSnapshot, cache *p
 		}
 		err := s.addClause(c, read, want, func(d int, score float64) {
 			if s.hit[d] == 0 {
-				touched = append(touched, d)
+				s.touched = append(s.touched, int32(d))
 			}
 			s.sum[d] += score
 			s.hit[d]++
@@ -239,10 +261,9 @@ func collectByPostings(ctx context.Context, snap *scorch.IndexSnapshot, cache *p
 			return collected{}, err
 		}
 	}
-	var candidates []int
-	for _, d := range touched {
-		if (st.loose || int(s.hit[d]) == len(need)) && pass.has(d) {
-			candidates = append(candidates, d)
+	for _, d := range s.touched {
+		if (st.loose || int(s.hit[d]) == len(need)) && pass.has(int(d)) {
+			s.candidates = append(s.candidates, d)
 		} else {
 			s.hit[d] = 0 // not a candidate: no rest scores
 		}
@@ -262,7 +283,8 @@ func collectByPostings(ctx context.Context, snap *scorch.IndexSnapshot, cache *p
 
 	perOrd := make([]int, len(tables.ids)+1)
 	best := &minScores{}
-	for _, d := range candidates {
+	for _, d32 := range s.candidates {
+		d := int(d32)
 		score := s.sum[d]
 		if st.loose {
 			score *= float64(s.hit[d]) / float64(len(need))
@@ -282,7 +304,7 @@ func collectByPostings(ctx context.Context, snap *scorch.IndexSnapshot, cache *p
 			heap.Fix(best, 0)
 		}
 	}
-	return finish(len(candidates), perOrd, *best, tables), nil
+	return finish(len(s.candidates), perOrd, *best, tables), nil
 }
 
 // better tells whether a match of score on document d ranks above m: a
@@ -295,25 +317,25 @@ func better(score float64, d int, m scored) bool {
 // want, if not nil) and calls add with each document's score for the
 // clause, once its children's scores are summed.
 func (s *postingsScratch) addClause(c clause, read func(leaf, func(int) bool, func(int, float64)) error, want func(int) bool, add func(d int, score float64)) error {
-	var clauseDocs, wordDocs []int
+	s.clauseDocs, s.wordDocs = s.clauseDocs[:0], s.wordDocs[:0]
 	defer func() { // clean after an error
-		for _, d := range clauseDocs {
+		for _, d := range s.clauseDocs {
 			s.fieldSum[d], s.fieldHit[d] = 0, 0
 		}
-		for _, d := range wordDocs {
+		for _, d := range s.wordDocs {
 			s.wordSum[d], s.wordHit[d] = 0, 0
 		}
 	}()
 	toClause := func(d int, score float64) {
 		if s.fieldHit[d] == 0 {
-			clauseDocs = append(clauseDocs, d)
+			s.clauseDocs = append(s.clauseDocs, int32(d))
 		}
 		s.fieldSum[d] += score
 		s.fieldHit[d]++
 	}
 	toWords := func(d int, score float64) {
 		if s.wordHit[d] == 0 {
-			wordDocs = append(wordDocs, d)
+			s.wordDocs = append(s.wordDocs, int32(d))
 		}
 		s.wordSum[d] += score
 		s.wordHit[d]++
@@ -336,25 +358,25 @@ func (s *postingsScratch) addClause(c clause, read func(leaf, func(int) bool, fu
 			}
 		}
 		if ch.multi {
-			for _, d := range wordDocs {
-				toClause(d, s.wordSum[d]*(float64(s.wordHit[d])/float64(len(ch.leaves))))
+			for _, d := range s.wordDocs {
+				toClause(int(d), s.wordSum[d]*(float64(s.wordHit[d])/float64(len(ch.leaves))))
 				s.wordSum[d], s.wordHit[d] = 0, 0
 			}
-			wordDocs = wordDocs[:0]
+			s.wordDocs = s.wordDocs[:0]
 		}
 	}
-	for _, d := range clauseDocs {
-		add(d, s.fieldSum[d]*(float64(s.fieldHit[d])/float64(len(c.children))))
+	for _, d := range s.clauseDocs {
+		add(int(d), s.fieldSum[d]*(float64(s.fieldHit[d])/float64(len(c.children))))
 		s.fieldSum[d], s.fieldHit[d] = 0, 0
 	}
-	clauseDocs = nil
+	s.clauseDocs = s.clauseDocs[:0]
 	return nil
 }
 
-// startingWith lists the words of field in snapshot snap that start with
-// prefix.
-func startingWith(snap *scorch.IndexSnapshot, field, prefix string) ([]string, error) {
-	fd, err := snap.FieldDictPrefix(field, []byte(prefix))
+// startingWith lists the words of field in snapshot r that start with
+// prefix, at most limit of them unless limit is 0.
+func startingWith(r index.IndexReader, field, prefix string, limit int) ([]string, error) {
+	fd, err := r.FieldDictPrefix(field, []byte(prefix))
 	if err != nil {
 		return nil, fmt.Errorf("words starting with %q: %w", prefix, err)
 	}
@@ -365,20 +387,9 @@ func startingWith(snap *scorch.IndexSnapshot, field, prefix string) ([]string, e
 		if err != nil {
 			return nil, fmt.Errorf("words starting with %q: %w", prefix, err)
 		}
-		if e == nil {
+		if e == nil || (limit > 0 && len(out) == limit) {
 			return out, nil
 		}
 		out = append(out, e.Term)
 	}
-}
-
-// docCount is the number of live documents of snapshot snap with term in
-// field, as bleve counts them for idf.
-func docCount(ctx context.Context, snap *scorch.IndexSnapshot, field, term string) (uint64, error) {
-	tfr, err := snap.TermFieldReader(ctx, []byte(term), field, false, false, false)
-	if err != nil {
-		return 0, err
-	}
-	defer tfr.Close()
-	return tfr.Count(), nil
 }

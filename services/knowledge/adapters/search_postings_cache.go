@@ -53,26 +53,52 @@ type decodedPostings struct {
 
 func (p *decodedPostings) size() int { return 12*len(p.docs) + 64 }
 
-// each calls posting with the number and sqrt(frequency)·norm of every
-// live document of snapshot snap that has term in field (and that want,
-// if not nil, wants), in document order.
-func (c *postingsCache) each(ctx context.Context, snap *scorch.IndexSnapshot, tables *snapshotTables, field, term string, want func(d int) bool, posting func(d int, tfNorm float64)) error {
+// termPostings are a word's postings in a field, in every segment of one
+// snapshot.
+type termPostings struct {
+	lists []*decodedPostings // per segment, in the snapshot's order
+	// live counts the postings of documents not deleted: the word's
+	// document count, as bleve counts it for idf.
+	live uint64
+}
+
+// postings returns the postings of term in field in snapshot snap.
+func (c *postingsCache) postings(snap *scorch.IndexSnapshot, tables *snapshotTables, field, term string) (termPostings, error) {
 	c.follow(snap)
+	var out termPostings
 	for i, ss := range snap.Segments() {
+		p, err := c.get(ss.Segment(), field, term)
+		if err != nil {
+			return termPostings{}, err
+		}
+		out.lists = append(out.lists, p)
+		if len(tables.deleted) == 0 {
+			out.live += uint64(len(p.docs))
+			continue
+		}
+		for _, n := range p.docs {
+			if !tables.isDeleted(tables.offsets[i] + int(n)) {
+				out.live++
+			}
+		}
+	}
+	return out, nil
+}
+
+// each calls posting with the number and sqrt(frequency)·norm of every
+// live document (that want, if not nil, wants), in document order.
+func (p termPostings) each(ctx context.Context, tables *snapshotTables, want func(d int) bool, posting func(d int, tfNorm float64)) error {
+	for i, list := range p.lists {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		p, err := c.get(ss.Segment(), field, term)
-		if err != nil {
-			return err
-		}
 		offset := tables.offsets[i]
-		for j, n := range p.docs {
+		for j, n := range list.docs {
 			d := offset + int(n)
 			if tables.isDeleted(d) || (want != nil && !want(d)) {
 				continue
 			}
-			posting(d, p.tfNorm[j])
+			posting(d, list.tfNorm[j])
 		}
 	}
 	return nil

@@ -12,11 +12,7 @@ import (
 // that the cache returns every live posting, keeps the common lists only,
 // drops those of segments a merge replaced, and stays within its budget.
 func TestPostingsCache_keeps_lists_of_live_segments_within_budget(t *testing.T) {
-	s, err := OpenSearchIndex("t", "S", t.TempDir(), ArticleDocs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openTestIndex(t)
 	write := func(from, to int, title string) {
 		t.Helper()
 		indexTitles(t, s, from, slices.Repeat([]string{title}, to-from)...)
@@ -37,9 +33,16 @@ func TestPostingsCache_keeps_lists_of_live_segments_within_budget(t *testing.T) 
 			t.Fatal(err)
 		}
 		snap := r.(*scorch.IndexSnapshot)
-		n := 0
-		if err := c.each(ctx, snap, tables, "title", term, nil, func(int, float64) { n++ }); err != nil {
+		p, err := c.postings(snap, tables, "title", term)
+		if err != nil {
 			t.Fatal(err)
+		}
+		n := 0
+		if err := p.each(ctx, tables, nil, func(int, float64) { n++ }); err != nil {
+			t.Fatal(err)
+		}
+		if p.live != uint64(n) {
+			t.Errorf("%s: %d live postings counted, %d read", term, p.live, n)
 		}
 		live := map[any]bool{}
 		for _, ss := range snap.Segments() {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"runtime"
 	"slices"
 	"strings"
 	"time"
@@ -32,10 +33,26 @@ type Searcher struct {
 	Cache *ResultCache
 }
 
+// computing bounds the searches and suggestions computed at once to the
+// processors: they only use the CPU, so more at once would share it, each
+// finishing later, and each would hold scratch arrays of its own (4 MB at
+// 100,000 articles). The others wait their turn.
+var computing = make(chan struct{}, runtime.GOMAXPROCS(0))
+
 // cached answers from the cache, or computes and caches.
-func (s *Searcher) cached(kind string, q appquery.SearchQuery, compute func() (appquery.Matches, error)) (appquery.Matches, error) {
+func (s *Searcher) cached(ctx context.Context, kind string, q appquery.SearchQuery, compute func() (appquery.Matches, error)) (appquery.Matches, error) {
 	key, gen := cacheKey(kind, q), s.Articles.Changes()<<32+s.Questions.Changes()
 	if m, ok := s.Cache.get(key, gen); ok {
+		return m, nil
+	}
+	select {
+	case computing <- struct{}{}:
+		defer func() { <-computing }()
+	case <-ctx.Done():
+		return appquery.Matches{}, ctx.Err()
+	}
+	// The same query may have been answered while this one waited.
+	if m, ok := s.Cache.recheck(key, gen); ok {
 		return m, nil
 	}
 	m, err := compute()
@@ -65,7 +82,7 @@ type field struct {
 // Search ranks published articles by title and body, with per-category
 // counts of all matches.
 func (s *Searcher) Search(ctx context.Context, q appquery.SearchQuery) (appquery.Matches, error) {
-	return s.cached("search", q, func() (appquery.Matches, error) { return s.search(ctx, q) })
+	return s.cached(ctx, "search", q, func() (appquery.Matches, error) { return s.search(ctx, q) })
 }
 
 func (s *Searcher) search(ctx context.Context, q appquery.SearchQuery) (appquery.Matches, error) {
@@ -109,11 +126,7 @@ func (s *Searcher) search(ctx context.Context, q appquery.SearchQuery) (appquery
 		out.Total, out.CategoryCounts = found.total, found.counts
 		hs := make([]hit, 0, q.Limit)
 		for _, b := range found.best[min(q.Offset, len(found.best)):] {
-			id, err := r.ExternalID(b.id)
-			if err != nil {
-				return fmt.Errorf("search: %w", err)
-			}
-			doc, err := loadDoc(r, id)
+			id, doc, err := s.Articles.docs.load(r, tables, b.id)
 			if err != nil {
 				return fmt.Errorf("search: %w", err)
 			}
@@ -138,7 +151,7 @@ func reader(idx bleve.Index) (index.IndexReader, error) {
 // (the last word may be unfinished), then favours recent ones: the score is
 // multiplied by 1 + 2^(-age/30 days).
 func (s *Searcher) Suggest(ctx context.Context, q appquery.SearchQuery) (appquery.Matches, error) {
-	return s.cached("suggest", q, func() (appquery.Matches, error) { return s.suggest(ctx, q) })
+	return s.cached(ctx, "suggest", q, func() (appquery.Matches, error) { return s.suggest(ctx, q) })
 }
 
 func (s *Searcher) suggest(ctx context.Context, q appquery.SearchQuery) (appquery.Matches, error) {
@@ -168,6 +181,15 @@ func (s *Searcher) suggest(ctx context.Context, q appquery.SearchQuery) (appquer
 			if err != nil || len(terms) == 0 {
 				return err
 			}
+			if last := &terms[len(terms)-1]; last.latin && last.df == 0 {
+				for _, in := range sources {
+					words, err := startingWith(in.r, "title", last.text, 1)
+					if err != nil {
+						return fmt.Errorf("suggest: %w", err)
+					}
+					last.completed = last.completed || len(words) > 0
+				}
+			}
 			// Take more than asked, then re-rank by recency.
 			var best []sourceMatch
 			err = firstEnough(q.Limit, terms, fields, true, func(st stage) (int, error) {
@@ -193,11 +215,7 @@ func (s *Searcher) suggest(ctx context.Context, q appquery.SearchQuery) (appquer
 			slices.SortStableFunc(best, func(a, b sourceMatch) int { return cmp.Compare(b.score, a.score) })
 			hs := make([]hit, 0, 3*q.Limit)
 			for _, b := range best[:min(len(best), 3*q.Limit)] {
-				id, err := b.in.r.ExternalID(b.id)
-				if err != nil {
-					return fmt.Errorf("suggest: %w", err)
-				}
-				doc, err := loadDoc(b.in.r, id)
+				id, doc, err := b.in.idx.docs.load(b.in.r, b.in.tables, b.id)
 				if err != nil {
 					return fmt.Errorf("suggest: %w", err)
 				}
@@ -267,6 +285,9 @@ type term struct {
 	text  string
 	latin bool
 	df    uint64
+	// completed tells that the term is the last of a query being typed
+	// and that words of the index start with it: "micropho" is not a typo.
+	completed bool
 }
 
 // analyze runs the query text through the index's analyzer, so the query
@@ -323,8 +344,11 @@ func isLatin(s string) bool {
 }
 
 // fuzzy tells whether a term is matched with typos too: a Latin word of
-// four letters or more that no document has.
-func (t term) fuzzy() bool { return t.latin && t.df == 0 && utf8.RuneCountInString(t.text) >= 4 }
+// four letters or more that no document has, and that is not the start of
+// words while it is being typed.
+func (t term) fuzzy() bool {
+	return t.latin && t.df == 0 && !t.completed && utf8.RuneCountInString(t.text) >= 4
+}
 
 // prefix tells whether the last term of a query being typed is also
 // matched as the start of a word: a single Chinese character, or a Latin

@@ -3,8 +3,10 @@ package adapters_test
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -294,10 +296,11 @@ func TestSuggest_articles_and_answered_questions(t *testing.T) {
 			}
 		}
 	}
-	for typed, want := range map[string]string{"How to res": "password", "passw": "password", "考试成": "exam"} {
+	// The last word unfinished, or misspelt (no word starts with it).
+	for typed, want := range map[string]string{"How to res": "password", "passw": "password", "考试成": "exam", "pasword": "password"} {
 		m, _ := l.searcher.Suggest(ctx, query.SearchQuery{Text: typed, Limit: 5})
 		if got := ids(m); len(got) == 0 || got[0] != want {
-			t.Errorf("%q, the last word unfinished: %v, want %s first", typed, got, want)
+			t.Errorf("%q: %v, want %s first", typed, got, want)
 		}
 	}
 	m, _ := l.searcher.Suggest(ctx, query.SearchQuery{Text: "VP", Limit: 5})
@@ -455,6 +458,45 @@ func TestResultCache_serves_until_the_index_changes(t *testing.T) {
 	l.publish(t, "router", "路由器无法上网", "重启路由器。", "net")
 	if m, _ := l.searcher.Search(ctx, q); m.Total != 1 {
 		t.Fatalf("after a commit the cache still answers: %v", ids(m))
+	}
+}
+
+// TestSearcher_answers_waiting_duplicates_from_the_cache checks that
+// searches computed at once are bounded by the processors, and that a
+// search that waited its turn is answered from the cache when the same
+// query was computed meanwhile: of many identical concurrent searches, at
+// most one per processor is computed.
+func TestSearcher_answers_waiting_duplicates_from_the_cache(t *testing.T) {
+	l := newLibrary(t)
+	l.publish(t, "router", "路由器无法上网", "重启路由器。", "net")
+	cache, err := adapters.NewResultCache(100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.searcher.Cache = cache
+	const n = 40
+	var wg sync.WaitGroup
+	totals := make([]int, n)
+	release := adapters.HoldComputing()
+	for i := range n {
+		wg.Go(func() {
+			m, err := l.searcher.Search(context.Background(), query.SearchQuery{Text: "路由器", Limit: 10})
+			if err != nil {
+				t.Error(err)
+			}
+			totals[i] = m.Total
+		})
+	}
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(time.Millisecond) {
+		if _, misses := cache.Stats(); misses == n || time.Now().After(deadline) {
+			break // every search missed the cache and waits its turn
+		}
+	}
+	release()
+	wg.Wait()
+	hits, misses := cache.Stats()
+	if hits+misses != n || misses > uint64(runtime.GOMAXPROCS(0)) || slices.Max(totals) != 1 || slices.Min(totals) != 1 {
+		t.Fatalf("%d hits, %d misses (want at most %d), totals %v", hits, misses, runtime.GOMAXPROCS(0), totals)
 	}
 }
 
