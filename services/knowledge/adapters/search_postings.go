@@ -31,7 +31,11 @@ import (
 //   - a conjunction sums the scores of its children; a disjunction sums
 //     those of its matching children and multiplies by matching/children;
 //     both take their children in the order of their document counts;
-//   - the candidates' score and the ranking terms' score add up.
+//   - the candidates' score and the ranking terms' score add up;
+//   - a word being typed is also matched as the start of words, a
+//     disjunction of those words with their own boost (bleve's prefix
+//     query). Beyond ten such words bleve sums them in another order, and
+//     a score may differ in its last bit.
 //
 // TestCollect_agrees_with_bleve holds this to bleve's results.
 
