@@ -1,0 +1,5 @@
+module helpdesk/services/callrecord
+
+go 1.26.0
+
+require helpdesk/contracts v0.0.0
