@@ -25,11 +25,11 @@ import (
 const categoryField = "category_id"
 
 // snapshotTables are the arrays a search of one index snapshot looks
-// documents up in: their category, and for a scorch snapshot where each
-// segment's documents start and which are deleted. snapshot is kept only
-// to be compared with: it may be closed.
+// documents up in: their category, where each segment's documents start
+// and which are deleted. snapshot is kept only to be compared with: it may
+// be closed.
 type snapshotTables struct {
-	snapshot index.IndexReader
+	snapshot *scorch.IndexSnapshot
 	of       []uint32 // document number → 1 + index into ids; 0 for none
 	ids      []string
 	offsets  []int    // per segment, its first document number
@@ -51,7 +51,7 @@ type tablesCache struct {
 // get returns the tables of snapshot r, building them when r is not the
 // snapshot they were built from. A snapshot is the same reader value until
 // the index changes, by a batch or a merge.
-func (c *tablesCache) get(ctx context.Context, r index.IndexReader) (*snapshotTables, error) {
+func (c *tablesCache) get(ctx context.Context, r *scorch.IndexSnapshot) (*snapshotTables, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.cur != nil && c.cur.snapshot == r {
@@ -65,25 +65,21 @@ func (c *tablesCache) get(ctx context.Context, r index.IndexReader) (*snapshotTa
 	return o, nil
 }
 
-func buildTables(ctx context.Context, r index.IndexReader) (*snapshotTables, error) {
+func buildTables(ctx context.Context, r *scorch.IndexSnapshot) (*snapshotTables, error) {
 	o := &snapshotTables{snapshot: r}
-	if snap, ok := r.(*scorch.IndexSnapshot); ok {
-		offset := 0
-		for _, ss := range snap.Segments() {
-			o.offsets = append(o.offsets, offset)
-			if del := ss.Deleted(); del != nil {
-				it := del.Iterator()
-				for it.HasNext() {
-					d := offset + int(it.Next())
-					for d>>6 >= len(o.deleted) {
-						o.deleted = append(o.deleted, 0)
-					}
-					o.deleted[d>>6] |= 1 << (d & 63)
+	for _, ss := range r.Segments() {
+		o.offsets = append(o.offsets, o.docs)
+		if del := ss.Deleted(); del != nil {
+			it := del.Iterator()
+			for it.HasNext() {
+				d := o.docs + int(it.Next())
+				for d>>6 >= len(o.deleted) {
+					o.deleted = append(o.deleted, 0)
 				}
+				o.deleted[d>>6] |= 1 << (d & 63)
 			}
-			offset += int(ss.Segment().Count())
 		}
-		o.docs = offset
+		o.docs += int(ss.Segment().Count())
 	}
 	fd, err := r.FieldDict(categoryField)
 	if err != nil {
@@ -197,11 +193,10 @@ func (p passed) has(d int) bool {
 }
 
 // collectStage collects the matches of a stage of firstEnough that pass,
-// by collectByPostings when the stage scoresItself (and r is a scorch
-// snapshot), by collect otherwise.
-func collectStage(ctx context.Context, r index.IndexReader, m mapping.IndexMapping, cache *postingsCache, st stage, fields []field, pass passed, keep int, tables *snapshotTables) (collected, error) {
-	if snap, ok := r.(*scorch.IndexSnapshot); ok && st.scoresItself() {
-		return collectByPostings(ctx, snap, cache, st, fields, pass, keep, tables)
+// by collectByPostings when the stage scoresItself, by collect otherwise.
+func collectStage(ctx context.Context, r *scorch.IndexSnapshot, m mapping.IndexMapping, cache *postingsCache, st stage, fields []field, pass passed, keep int, tables *snapshotTables) (collected, error) {
+	if st.scoresItself() {
+		return collectByPostings(ctx, r, cache, st, fields, pass, keep, tables)
 	}
 	return collect(ctx, r, m, st.text, pass, keep, tables)
 }

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/blevesearch/bleve/v2"
-	"github.com/blevesearch/bleve/v2/index/scorch"
 	"github.com/blevesearch/bleve/v2/search"
 	"github.com/blevesearch/bleve/v2/search/query"
 
@@ -202,7 +201,7 @@ func TestCollectByPostings_breaks_ties_by_document_order(t *testing.T) {
 			t.Fatal(err)
 		}
 		st := stage{need: terms, loose: true}
-		got, err := collectByPostings(ctx, r.(*scorch.IndexSnapshot), &s.postings, st, fields, passed{}, 2, cats)
+		got, err := collectByPostings(ctx, r, &s.postings, st, fields, passed{}, 2, cats)
 		if err != nil {
 			t.Fatal(err)
 		}

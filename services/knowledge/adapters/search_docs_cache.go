@@ -34,13 +34,9 @@ type cachedDoc struct {
 	doc *SearchDoc
 }
 
-// load returns the id and document of number n of snapshot r, whose
+// load returns the id and document of number n of snapshot snap, whose
 // tables are given.
-func (c *docCache) load(r index.IndexReader, tables *snapshotTables, n index.IndexInternalID) (string, *SearchDoc, error) {
-	snap, ok := r.(*scorch.IndexSnapshot)
-	if !ok {
-		return loadByNumber(r, n)
-	}
+func (c *docCache) load(snap *scorch.IndexSnapshot, tables *snapshotTables, n index.IndexInternalID) (string, *SearchDoc, error) {
 	c.once.Do(func() { c.entries, _ = lru.New[docKey, cachedDoc](cachedDocs) })
 	num := int(n.Value())
 	i := sort.Search(len(tables.offsets), func(i int) bool { return tables.offsets[i] > num }) - 1
@@ -51,25 +47,17 @@ func (c *docCache) load(r index.IndexReader, tables *snapshotTables, n index.Ind
 	if d, ok := c.entries.Get(key); ok {
 		return d.id, d.doc, nil
 	}
-	id, doc, err := loadByNumber(r, n)
-	if err == nil && doc != nil {
-		c.entries.Add(key, cachedDoc{id, doc})
-	}
-	return id, doc, err
-}
-
-// loadByNumber reads the id and document of number n of snapshot r.
-func loadByNumber(r index.IndexReader, n index.IndexInternalID) (string, *SearchDoc, error) {
-	id, err := r.ExternalID(n)
+	id, err := snap.ExternalID(n)
 	if err != nil {
 		return "", nil, fmt.Errorf("document %d: %w", n.Value(), err)
 	}
-	doc, err := loadDoc(r, id)
+	doc, err := loadDoc(snap, id)
 	if err != nil {
 		return "", nil, err
 	}
 	if doc == nil {
 		return "", nil, fmt.Errorf("document %s is gone", id)
 	}
+	c.entries.Add(key, cachedDoc{id, doc})
 	return id, doc, nil
 }

@@ -4,8 +4,6 @@ import (
 	"context"
 	"slices"
 	"testing"
-
-	"github.com/blevesearch/bleve/v2/index/scorch"
 )
 
 // TestPostingsCache_keeps_lists_of_live_segments_within_budget checks
@@ -32,8 +30,7 @@ func TestPostingsCache_keeps_lists_of_live_segments_within_budget(t *testing.T) 
 		if err != nil {
 			t.Fatal(err)
 		}
-		snap := r.(*scorch.IndexSnapshot)
-		p, err := c.postings(snap, tables, "title", term)
+		p, err := c.postings(r, tables, "title", term)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -45,7 +42,7 @@ func TestPostingsCache_keeps_lists_of_live_segments_within_budget(t *testing.T) 
 			t.Errorf("%s: %d live postings counted, %d read", term, p.live, n)
 		}
 		live := map[any]bool{}
-		for _, ss := range snap.Segments() {
+		for _, ss := range r.Segments() {
 			live[ss.Segment()] = true
 		}
 		for key := range c.entries {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/analysis"
+	"github.com/blevesearch/bleve/v2/index/scorch"
 	"github.com/blevesearch/bleve/v2/mapping"
 	"github.com/blevesearch/bleve/v2/search/query"
 	index "github.com/blevesearch/bleve_index_api"
@@ -139,12 +140,23 @@ func (s *Searcher) search(ctx context.Context, q appquery.SearchQuery) (appquery
 }
 
 // reader opens a snapshot of the index for reading; close it after use.
-func reader(idx bleve.Index) (index.IndexReader, error) {
+// Every index here is a scorch index (see newMemIndex and create), whose
+// segments and document numbers the searches read directly.
+func reader(idx bleve.Index) (*scorch.IndexSnapshot, error) {
 	adv, err := idx.Advanced()
 	if err != nil {
 		return nil, err
 	}
-	return adv.Reader()
+	r, err := adv.Reader()
+	if err != nil {
+		return nil, err
+	}
+	snap, ok := r.(*scorch.IndexSnapshot)
+	if !ok {
+		_ = r.Close()
+		return nil, fmt.Errorf("search index reader is a %T, not a scorch snapshot", r)
+	}
+	return snap, nil
 }
 
 // Suggest ranks published articles and answered questions by their titles
@@ -251,7 +263,7 @@ func (s *Searcher) suggest(ctx context.Context, q appquery.SearchQuery) (appquer
 type suggestSource struct {
 	idx    *SearchIndex
 	bleve  bleve.Index
-	r      index.IndexReader
+	r      *scorch.IndexSnapshot
 	tables *snapshotTables
 	pass   passed
 }
