@@ -192,15 +192,6 @@ func (p passed) has(d int) bool {
 	return p.filters == 0 || (d < len(p.count) && int(p.count[d]) == p.filters)
 }
 
-// collectStage collects the matches of a stage of firstEnough that pass,
-// by collectByPostings when the stage scoresItself, by collect otherwise.
-func collectStage(ctx context.Context, r *scorch.IndexSnapshot, m mapping.IndexMapping, cache *postingsCache, st stage, fields []field, pass passed, keep int, tables *snapshotTables) (collected, error) {
-	if st.scoresItself() {
-		return collectByPostings(ctx, r, cache, st, fields, pass, keep, tables)
-	}
-	return collect(ctx, r, m, st.text, pass, keep, tables)
-}
-
 // collect runs q over snapshot r, counts every match and its category,
 // and keeps the keep best by score (on equal scores, the earlier document).
 func collect(ctx context.Context, r index.IndexReader, m mapping.IndexMapping, q query.Query, pass passed, keep int, tables *snapshotTables) (collected, error) {

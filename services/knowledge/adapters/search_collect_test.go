@@ -70,21 +70,14 @@ func TestCollect_agrees_with_bleve(t *testing.T) {
 		case 2:
 			filters = []keywordFilter{{categoryField: categories[:2], "tags": {"printer"}}}
 		}
-		r, err := reader(s.idx)
+		in, err := openSource(ctx, s, s.idx, filters)
 		if err != nil {
 			t.Fatal(err)
 		}
+		r := in.snap
 		terms, err := analyze(ctx, s.idx.Mapping(), r, text, fields)
 		if err != nil || len(terms) == 0 {
 			t.Fatalf("analyze %q: %v %v", text, terms, err)
-		}
-		cats, err := s.tables.get(ctx, r)
-		if err != nil {
-			t.Fatal(err)
-		}
-		pass, err := passing(ctx, r, filters)
-		if err != nil {
-			t.Fatal(err)
 		}
 		err = firstEnough(1<<30, terms, fields, typing, func(st stage) (int, error) {
 			queries++
@@ -92,7 +85,7 @@ func TestCollect_agrees_with_bleve(t *testing.T) {
 				own++
 			}
 			const keep = 15
-			got, err := collectStage(ctx, r, s.idx.Mapping(), &s.postings, st, fields, pass, keep, cats)
+			got, err := in.collect(ctx, st, fields, keep)
 			if err != nil {
 				return 0, err
 			}
@@ -154,7 +147,7 @@ func TestCollect_agrees_with_bleve(t *testing.T) {
 			}
 			return got.total, nil
 		})
-		_ = r.Close()
+		_ = in.Close()
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -185,15 +178,12 @@ func TestCollectByPostings_breaks_ties_by_document_order(t *testing.T) {
 	s := openTestIndex(t)
 	indexTitles(t, s, 0, "webcam help", "printer help", "webcam help", "printer help")
 	ctx := context.Background()
-	r, err := reader(s.idx)
+	in, err := openSource(ctx, s, s.idx, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer r.Close()
-	cats, err := s.tables.get(ctx, r)
-	if err != nil {
-		t.Fatal(err)
-	}
+	defer in.Close()
+	r := in.snap
 	fields := []field{{"title", titleBoost}, {"body", bodyBoost}}
 	for _, text := range []string{"printer webcam", "webcam printer"} {
 		terms, err := analyze(ctx, s.idx.Mapping(), r, text, fields)
@@ -201,7 +191,7 @@ func TestCollectByPostings_breaks_ties_by_document_order(t *testing.T) {
 			t.Fatal(err)
 		}
 		st := stage{need: terms, loose: true}
-		got, err := collectByPostings(ctx, r, &s.postings, st, fields, passed{}, 2, cats)
+		got, err := collectByPostings(ctx, in, st, fields, 2)
 		if err != nil {
 			t.Fatal(err)
 		}

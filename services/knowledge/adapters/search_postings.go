@@ -8,7 +8,6 @@ import (
 	"math"
 	"slices"
 
-	"github.com/blevesearch/bleve/v2/index/scorch"
 	"github.com/blevesearch/bleve/v2/search/searcher"
 	index "github.com/blevesearch/bleve_index_api"
 )
@@ -149,15 +148,16 @@ func (s *postingsScratch) grow(d int) {
 	s.restHit = append(s.restHit, make([]uint8, size-len(s.restHit))...)
 }
 
-// collectByPostings is collect for a stage that scoresItself, over
-// snapshot r, with the documents that pass.
-func collectByPostings(ctx context.Context, snap *scorch.IndexSnapshot, cache *postingsCache, st stage, fields []field, pass passed, keep int, tables *snapshotTables) (collected, error) {
-	docs, err := snap.DocCount()
+// collectByPostings is collect for a stage that scoresItself, over source
+// in, with the documents that pass its filters.
+func collectByPostings(ctx context.Context, in *source, st stage, fields []field, keep int) (collected, error) {
+	tables := in.tables
+	docs, err := in.snap.DocCount()
 	if err != nil {
 		return collected{}, fmt.Errorf("search postings: %w", err)
 	}
 	newLeaf := func(word string, f field, boost float64) (leaf, error) {
-		p, err := cache.postings(snap, tables, f.name, word)
+		p, err := in.postings(f.name, word)
 		if err != nil {
 			return leaf{}, fmt.Errorf("search postings of %q: %w", word, err)
 		}
@@ -180,7 +180,7 @@ func collectByPostings(ctx context.Context, snap *scorch.IndexSnapshot, cache *p
 				if t.text != st.prefix || !t.prefix() {
 					continue
 				}
-				words, err := startingWith(snap, f.name, t.text, 0)
+				words, err := in.startingWith(f.name, t.text)
 				if err != nil {
 					return nil, 0, err
 				}
@@ -266,7 +266,7 @@ func collectByPostings(ctx context.Context, snap *scorch.IndexSnapshot, cache *p
 		}
 	}
 	for _, d := range s.touched {
-		if (st.loose || int(s.hit[d]) == len(need)) && pass.has(int(d)) {
+		if (st.loose || int(s.hit[d]) == len(need)) && in.pass.has(int(d)) {
 			s.candidates = append(s.candidates, d)
 		} else {
 			s.hit[d] = 0 // not a candidate: no rest scores

@@ -89,16 +89,6 @@ func (s *Searcher) Search(ctx context.Context, q appquery.SearchQuery) (appquery
 func (s *Searcher) search(ctx context.Context, q appquery.SearchQuery) (appquery.Matches, error) {
 	var out appquery.Matches
 	err := s.Articles.Index(func(idx bleve.Index) error {
-		r, err := reader(idx)
-		if err != nil {
-			return err
-		}
-		defer r.Close()
-		fields := []field{{"title", titleBoost}, {"body", bodyBoost}}
-		terms, err := analyze(ctx, idx.Mapping(), r, q.Text, fields)
-		if err != nil || len(terms) == 0 {
-			return err
-		}
 		// Only published articles have indexed text (see indexedDoc).
 		var filters []keywordFilter
 		if len(q.CategoryIDs) > 0 {
@@ -107,18 +97,20 @@ func (s *Searcher) search(ctx context.Context, q appquery.SearchQuery) (appquery
 		if q.Tag != "" {
 			filters = append(filters, keywordFilter{"tags": {q.Tag}})
 		}
-		tables, err := s.Articles.tables.get(ctx, r)
+		in, err := openSource(ctx, s.Articles, idx, filters)
 		if err != nil {
 			return fmt.Errorf("search: %w", err)
 		}
-		pass, err := passing(ctx, r, filters)
-		if err != nil {
-			return fmt.Errorf("search: %w", err)
+		defer in.Close()
+		fields := []field{{"title", titleBoost}, {"body", bodyBoost}}
+		terms, err := analyze(ctx, idx.Mapping(), in.snap, q.Text, fields)
+		if err != nil || len(terms) == 0 {
+			return err
 		}
 		var found collected
 		err = firstEnough(q.Limit, terms, fields, false, func(st stage) (int, error) {
 			var err error
-			found, err = collectStage(ctx, r, idx.Mapping(), &s.Articles.postings, st, fields, pass, q.Offset+q.Limit, tables)
+			found, err = in.collect(ctx, st, fields, q.Offset+q.Limit)
 			return found.total, err
 		})
 		if err != nil {
@@ -127,7 +119,7 @@ func (s *Searcher) search(ctx context.Context, q appquery.SearchQuery) (appquery
 		out.Total, out.CategoryCounts = found.total, found.counts
 		hs := make([]hit, 0, q.Limit)
 		for _, b := range found.best[min(q.Offset, len(found.best)):] {
-			id, doc, err := s.Articles.docs.load(r, tables, b.id)
+			id, doc, err := in.load(b.id)
 			if err != nil {
 				return fmt.Errorf("search: %w", err)
 			}
@@ -177,7 +169,7 @@ func (s *Searcher) suggest(ctx context.Context, q appquery.SearchQuery) (appquer
 			if len(q.CategoryIDs) > 0 {
 				filters = append(filters, keywordFilter{categoryField: q.CategoryIDs, "category_name": q.CategoryNames})
 			}
-			var sources []*suggestSource
+			var sources []*source
 			for _, src := range []struct {
 				idx   *SearchIndex
 				bleve bleve.Index
@@ -186,16 +178,16 @@ func (s *Searcher) suggest(ctx context.Context, q appquery.SearchQuery) (appquer
 				if err != nil {
 					return fmt.Errorf("suggest: %w", err)
 				}
-				defer in.r.Close()
+				defer in.Close()
 				sources = append(sources, in)
 			}
-			terms, err := analyze(ctx, articles.Mapping(), sources[0].r, q.Text, fields)
+			terms, err := analyze(ctx, articles.Mapping(), sources[0].snap, q.Text, fields)
 			if err != nil || len(terms) == 0 {
 				return err
 			}
 			if last := &terms[len(terms)-1]; last.latin && last.df == 0 {
 				for _, in := range sources {
-					words, err := startingWith(in.r, "title", last.text, 1)
+					words, err := startingWith(in.snap, "title", last.text, 1)
 					if err != nil {
 						return fmt.Errorf("suggest: %w", err)
 					}
@@ -208,7 +200,7 @@ func (s *Searcher) suggest(ctx context.Context, q appquery.SearchQuery) (appquer
 				total := 0
 				best = best[:0]
 				for _, in := range sources {
-					found, err := collectStage(ctx, in.r, in.bleve.Mapping(), &in.idx.postings, st, fields, in.pass, 3*q.Limit, in.tables)
+					found, err := in.collect(ctx, st, fields, 3*q.Limit)
 					if err != nil {
 						return 0, err
 					}
@@ -227,7 +219,7 @@ func (s *Searcher) suggest(ctx context.Context, q appquery.SearchQuery) (appquer
 			slices.SortStableFunc(best, func(a, b sourceMatch) int { return cmp.Compare(b.score, a.score) })
 			hs := make([]hit, 0, 3*q.Limit)
 			for _, b := range best[:min(len(best), 3*q.Limit)] {
-				id, doc, err := b.in.idx.docs.load(b.in.r, b.in.tables, b.id)
+				id, doc, err := b.in.load(b.id)
 				if err != nil {
 					return fmt.Errorf("suggest: %w", err)
 				}
@@ -257,37 +249,10 @@ func (s *Searcher) suggest(ctx context.Context, q appquery.SearchQuery) (appquer
 	return out, err
 }
 
-// suggestSource is one index a suggestion searches, opened for one
-// suggestion: a snapshot, its tables and the documents that pass the
-// filters.
-type suggestSource struct {
-	idx    *SearchIndex
-	bleve  bleve.Index
-	r      *scorch.IndexSnapshot
-	tables *snapshotTables
-	pass   passed
-}
-
 // sourceMatch is a match and the source it came from.
 type sourceMatch struct {
-	in *suggestSource
+	in *source
 	scored
-}
-
-func openSource(ctx context.Context, idx *SearchIndex, b bleve.Index, filters []keywordFilter) (*suggestSource, error) {
-	r, err := reader(b)
-	if err != nil {
-		return nil, err
-	}
-	in := &suggestSource{idx: idx, bleve: b, r: r}
-	if in.tables, err = idx.tables.get(ctx, r); err == nil {
-		in.pass, err = passing(ctx, r, filters)
-	}
-	if err != nil {
-		_ = r.Close()
-		return nil, err
-	}
-	return in, nil
 }
 
 // term is one analysed word of a query: a Chinese bigram (or single
