@@ -201,9 +201,7 @@ func collect(ctx context.Context, r index.IndexReader, m mapping.IndexMapping, q
 	}
 	defer s.Close()
 	sctx := &search.SearchContext{DocumentMatchPool: search.NewDocumentMatchPool(s.DocumentMatchPoolSize()+1, 0), IndexReader: r}
-	perOrd := make([]int, len(tables.ids)+1)
-	best := &minScores{}
-	total := 0
+	t := newTally(keep, tables)
 	for n := 0; ; n++ {
 		if n%1024 == 0 && ctx.Err() != nil {
 			return collected{}, ctx.Err()
@@ -215,35 +213,56 @@ func collect(ctx context.Context, r index.IndexReader, m mapping.IndexMapping, q
 		if dm == nil {
 			break
 		}
-		d := int(dm.IndexInternalID.Value())
-		if !pass.has(d) {
-			sctx.DocumentMatchPool.Put(dm)
-			continue
-		}
-		total++
-		if d < len(tables.of) {
-			perOrd[tables.of[d]]++
-		}
-		switch {
-		case keep <= 0:
-		case best.Len() < keep:
-			heap.Push(best, scored{slices.Clone(dm.IndexInternalID), dm.Score})
-		case dm.Score > (*best)[0].score:
-			(*best)[0] = scored{slices.Clone(dm.IndexInternalID), dm.Score}
-			heap.Fix(best, 0)
+		if d := int(dm.IndexInternalID.Value()); pass.has(d) {
+			t.add(d, dm.Score)
 		}
 		sctx.DocumentMatchPool.Put(dm)
 	}
-	return finish(total, perOrd, *best, tables), nil
+	return t.collected(), nil
 }
 
-// finish makes the collected matches from their total, their counts by
-// category ordinal and the best of them, which it sorts best first.
-func finish(total int, perOrd []int, best []scored, tables *snapshotTables) collected {
-	out := collected{total: total, counts: map[string]int{}, best: best}
-	for i, n := range perOrd[1:] {
+// tally counts the matches of a search, and per category, and keeps the
+// keep best of them.
+type tally struct {
+	keep   int
+	total  int
+	perOrd []int // matches by category ordinal (see snapshotTables)
+	best   minScores
+	tables *snapshotTables
+}
+
+func newTally(keep int, tables *snapshotTables) *tally {
+	return &tally{keep: keep, perOrd: make([]int, len(tables.ids)+1), tables: tables}
+}
+
+// add counts a match on document number d.
+func (t *tally) add(d int, score float64) {
+	t.total++
+	if d < len(t.tables.of) {
+		t.perOrd[t.tables.of[d]]++
+	}
+	switch {
+	case t.keep <= 0:
+	case t.best.Len() < t.keep:
+		heap.Push(&t.best, scored{index.NewIndexInternalID(nil, uint64(d)), score})
+	case better(score, d, t.best[0]):
+		t.best[0] = scored{index.NewIndexInternalID(nil, uint64(d)), score}
+		heap.Fix(&t.best, 0)
+	}
+}
+
+// better tells whether a match of score on document d ranks above m: a
+// higher score, or an equal one on an earlier document.
+func better(score float64, d int, m scored) bool {
+	return score > m.score || (score == m.score && uint64(d) < m.id.Value())
+}
+
+// collected is what the tally found, the best first.
+func (t *tally) collected() collected {
+	out := collected{total: t.total, counts: map[string]int{}, best: t.best}
+	for i, n := range t.perOrd[1:] {
 		if n > 0 {
-			out.counts[tables.ids[i]] = n
+			out.counts[t.tables.ids[i]] = n
 		}
 	}
 	slices.SortFunc(out.best, func(a, b scored) int {

@@ -2,7 +2,6 @@ package adapters
 
 import (
 	"cmp"
-	"container/heap"
 	"context"
 	"fmt"
 	"math"
@@ -285,8 +284,7 @@ func collectByPostings(ctx context.Context, in *source, st stage, fields []field
 		}
 	}
 
-	perOrd := make([]int, len(tables.ids)+1)
-	best := &minScores{}
+	t := newTally(keep, tables)
 	for _, d32 := range s.candidates {
 		d := int(d32)
 		score := s.sum[d]
@@ -296,25 +294,9 @@ func collectByPostings(ctx context.Context, in *source, st stage, fields []field
 		if s.restHit[d] > 0 {
 			score += s.restSum[d] * (float64(s.restHit[d]) / float64(len(rest)))
 		}
-		if d < len(tables.of) {
-			perOrd[tables.of[d]]++
-		}
-		switch {
-		case keep <= 0:
-		case best.Len() < keep:
-			heap.Push(best, scored{index.NewIndexInternalID(nil, uint64(d)), score})
-		case better(score, d, (*best)[0]):
-			(*best)[0] = scored{index.NewIndexInternalID(nil, uint64(d)), score}
-			heap.Fix(best, 0)
-		}
+		t.add(d, score)
 	}
-	return finish(len(s.candidates), perOrd, *best, tables), nil
-}
-
-// better tells whether a match of score on document d ranks above m: a
-// higher score, or an equal one on an earlier document.
-func better(score float64, d int, m scored) bool {
-	return score > m.score || (score == m.score && uint64(d) < m.id.Value())
+	return t.collected(), nil
 }
 
 // addClause reads the postings of a clause's words (of the documents
