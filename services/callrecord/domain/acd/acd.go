@@ -55,6 +55,13 @@ type Agent struct {
 	Call string
 }
 
+// clone is a copy of the agent that shares nothing with the board's.
+func (a *Agent) clone() *Agent {
+	c := *a
+	c.Skills = slices.Clone(a.Skills)
+	return &c
+}
+
 // has tells whether the agent has the skill; a call needing no skill
 // ("") can go to any agent.
 func (a *Agent) has(skill string) bool {
@@ -102,9 +109,7 @@ func (b *Board) Agent(id string) (Agent, bool) {
 	if !ok {
 		return Agent{}, false
 	}
-	c := *a
-	c.Skills = slices.Clone(a.Skills)
-	return c, true
+	return *a.clone(), true
 }
 
 // Call returns a copy of the call, and whether the board knows it.
@@ -276,9 +281,7 @@ func (b *Board) Ended(id string, now time.Time) bool {
 func (b *Board) ring(c *Call, a *Agent, now time.Time) Decision {
 	a.State, a.Since, a.Call = StateBusy, now, c.ID
 	c.Agent, c.RingingSince = a.ID, now
-	agent := *a
-	agent.Skills = slices.Clone(a.Skills)
-	return Decision{Call: c.ID, Agent: &agent}
+	return Decision{Call: c.ID, Agent: a.clone()}
 }
 
 // longestIdle is the ready agent with the skill who has been ready
@@ -299,9 +302,7 @@ func (b *Board) longestIdle(skill string) *Agent {
 // where tells the decision that stands for a known call.
 func (b *Board) where(c *Call) Decision {
 	if c.Agent != "" {
-		a := *b.agents[c.Agent]
-		a.Skills = slices.Clone(a.Skills)
-		return Decision{Call: c.ID, Agent: &a}
+		return Decision{Call: c.ID, Agent: b.agents[c.Agent].clone()}
 	}
 	return Decision{Call: c.ID, Position: slices.Index(b.queue, c) + 1}
 }
