@@ -4,6 +4,7 @@
 package catalog
 
 import (
+	"helpdesk/contracts/callapi"
 	"helpdesk/contracts/events"
 	"helpdesk/contracts/identityapi"
 	"helpdesk/contracts/kbapi"
@@ -31,5 +32,21 @@ func Payloads() []events.Payload {
 		kbapi.ArticleArchived{},
 		kbapi.FeedbackVoted{},
 		kbapi.FeedbackViewed{},
+		callapi.AgentLoggedIn{},
+		callapi.AgentStateChanged{},
+		callapi.CallReceived{},
+		callapi.CallRouted{},
+		callapi.CallQueued{},
+		callapi.CallAnswered{},
+		callapi.CallNotAnswered{},
+		callapi.CallEnded{},
+		callapi.CallRated{},
+		callapi.TicketOpened{},
+		callapi.RecordingStored{},
+		callapi.RecordingPlayed{},
+		callapi.RecordingPurged{},
+		callapi.CDRIngested{},
+		callapi.PBXKeyCreated{},
+		callapi.PBXKeyRevoked{},
 	}
 }

@@ -17,9 +17,10 @@ import (
 
 // Services that own an event stream.
 const (
-	ServiceTicket    = "ticket"
-	ServiceIdentity  = "identity"
-	ServiceKnowledge = "knowledge"
+	ServiceTicket     = "ticket"
+	ServiceIdentity   = "identity"
+	ServiceKnowledge  = "knowledge"
+	ServiceCallRecord = "callrecord"
 )
 
 // Aggregate types.
@@ -29,6 +30,9 @@ const (
 	AggregateCategory = "category"
 	AggregateArticle  = "article"
 	AggregateFeedback = "article_feedback"
+	AggregateHotline  = "hotline"
+	AggregateCall     = "call"
+	AggregatePBXKey   = "pbx_key"
 )
 
 // EventPrefix is the first token of every event subject.
@@ -84,6 +88,23 @@ func Article(id string) Aggregate {
 // If-Match stale.
 func Feedback(articleID string) Aggregate {
 	return Aggregate{Service: ServiceKnowledge, Type: AggregateFeedback, ID: articleID}
+}
+
+// Hotline returns the aggregate reference of the hotline board with the
+// given id: the agents and live calls of the automatic call distribution.
+func Hotline(id string) Aggregate {
+	return Aggregate{Service: ServiceCallRecord, Type: AggregateHotline, ID: id}
+}
+
+// Call returns the aggregate reference of a call (its aggregate id, see
+// callapi.CallAggregateID).
+func Call(id string) Aggregate {
+	return Aggregate{Service: ServiceCallRecord, Type: AggregateCall, ID: id}
+}
+
+// PBXKey returns the aggregate reference of a PBX's API key.
+func PBXKey(id string) Aggregate {
+	return Aggregate{Service: ServiceCallRecord, Type: AggregatePBXKey, ID: id}
 }
 
 // Request subjects: every service exposes a nats.go micro service whose
