@@ -38,6 +38,10 @@ type Repository[T Root] struct {
 	Rebuild func([]events.Envelope) (T, error)
 	// Now is the clock stamped on new events; default time.Now.
 	Now func() time.Time
+	// New, when set, is the aggregate before its first event: Update of an
+	// aggregate with no events starts from New(id) at version 0, and its
+	// events create it. Without New such an Update is not found.
+	New func(id string) T
 	// Retries bounds how often Update reloads and retries after a concurrent
 	// writer won, when the caller did not ask for a specific version.
 	Retries int
@@ -117,6 +121,9 @@ func (r *Repository[T]) Update(ctx context.Context, id string, expected uint64, 
 	md := rpc.Metadata(ctx)
 	for attempt := 0; ; attempt++ {
 		agg, evs, err := r.Load(ctx, id)
+		if r.New != nil && problem.CodeOf(err) == problem.CodeNotFound && uuid.Validate(id) == nil {
+			agg, evs, err = r.New(id), nil, nil
+		}
 		if err != nil {
 			return zero, err
 		}
