@@ -25,6 +25,10 @@ const (
 	EndpointVerifyKey     = "pbx_key.verify"
 )
 
+// RecordingsBucket is the JetStream object store that holds call
+// recordings, under "calls/<call aggregate id>/<sha256>".
+const RecordingsBucket = "RECORDINGS"
+
 // RolePBX is the role of a request authenticated with a PBX key.
 const RolePBX = "pbx"
 
