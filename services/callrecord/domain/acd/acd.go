@@ -5,6 +5,11 @@
 // at a time, and an agent who lets a call ring out is set away and the
 // call goes to the next agent.
 //
+// The board is event sourced: every operation records what it decided as
+// events (contracts/callapi), applied to the board as they are recorded,
+// and Changes hands them to the caller to store. FromEvents and Apply
+// rebuild a board from stored events with the same code.
+//
 // The package does no I/O and reads no clock: every operation takes the
 // time. A Board is not safe for concurrent use: the service applies one
 // operation at a time, which is what rules out two calls for one agent.
@@ -16,6 +21,8 @@ import (
 	"slices"
 	"time"
 
+	"helpdesk/contracts/callapi"
+	"helpdesk/contracts/events"
 	"helpdesk/contracts/problem"
 )
 
@@ -89,6 +96,12 @@ type Decision struct {
 	Position int
 }
 
+// Change is one event an operation recorded, with when it happened.
+type Change struct {
+	Event events.Payload
+	At    time.Time
+}
+
 // Board holds the agents and calls of one hotline. The zero value is not
 // usable; call NewBoard.
 type Board struct {
@@ -96,11 +109,129 @@ type Board struct {
 	calls    map[string]*Call
 	queue    []*Call // waiting calls, in arrival order
 	arrivals uint64
+	changes  []Change // recorded, not yet taken by Changes
 }
 
 // NewBoard returns an empty board.
 func NewBoard() *Board {
 	return &Board{agents: map[string]*Agent{}, calls: map[string]*Call{}}
+}
+
+// FromEvents rebuilds a board from its stored events, in order.
+func FromEvents(evs []events.Envelope) (*Board, error) {
+	b := NewBoard()
+	for _, env := range evs {
+		p, err := decode(env)
+		if err != nil {
+			return nil, fmt.Errorf("hotline event %d (%s): %w", env.AggregateVersion, env.Type, err)
+		}
+		if p != nil {
+			b.Apply(p, env.OccurredAt)
+		}
+	}
+	return b, nil
+}
+
+// decode returns the board event in env, or nil for a type the board does
+// not know.
+func decode(env events.Envelope) (events.Payload, error) {
+	switch env.Type {
+	case callapi.EventAgentLoggedIn:
+		return decodeAs[callapi.AgentLoggedIn](env)
+	case callapi.EventAgentStateChanged:
+		return decodeAs[callapi.AgentStateChanged](env)
+	case callapi.EventCallReceived:
+		return decodeAs[callapi.CallReceived](env)
+	case callapi.EventCallRouted:
+		return decodeAs[callapi.CallRouted](env)
+	case callapi.EventCallQueued:
+		return decodeAs[callapi.CallQueued](env)
+	case callapi.EventCallAnswered:
+		return decodeAs[callapi.CallAnswered](env)
+	case callapi.EventCallNotAnswered:
+		return decodeAs[callapi.CallNotAnswered](env)
+	case callapi.EventCallEnded:
+		return decodeAs[callapi.CallEnded](env)
+	}
+	return nil, nil
+}
+
+func decodeAs[T events.Payload](env events.Envelope) (events.Payload, error) {
+	var p T
+	err := env.Decode(&p)
+	return p, err
+}
+
+// Changes returns the events recorded since the last call, in order, and
+// forgets them: the caller stores them.
+func (b *Board) Changes() []Change {
+	out := b.changes
+	b.changes = nil
+	return out
+}
+
+// record applies an event and keeps it for Changes.
+func (b *Board) record(p events.Payload, at time.Time) {
+	b.Apply(p, at)
+	b.changes = append(b.changes, Change{Event: p, At: at})
+}
+
+// Apply folds one event into the board. Events about agents or calls the
+// board does not know (a call ended twice, say) change nothing.
+func (b *Board) Apply(p events.Payload, at time.Time) {
+	switch e := p.(type) {
+	case callapi.AgentLoggedIn:
+		b.agents[e.AgentID] = &Agent{ID: e.AgentID, Extension: e.Extension, WorkNumber: e.WorkNumber,
+			Skills: slices.Clone(e.Skills), State: StateAway, Since: at}
+	case callapi.AgentStateChanged:
+		a, ok := b.agents[e.AgentID]
+		switch {
+		case !ok:
+		case State(e.State) == StateOffline:
+			delete(b.agents, e.AgentID)
+		case a.State != State(e.State):
+			a.State, a.Since = State(e.State), at
+		}
+	case callapi.CallReceived:
+		if _, ok := b.calls[e.CallID]; !ok {
+			b.arrivals++
+			b.calls[e.CallID] = &Call{ID: e.CallID, Skill: e.Skill, Arrived: at, arrival: b.arrivals}
+		}
+	case callapi.CallRouted:
+		c, okc := b.calls[e.CallID]
+		a, oka := b.agents[e.AgentID]
+		if okc && oka {
+			b.queue = slices.DeleteFunc(b.queue, func(q *Call) bool { return q == c })
+			a.State, a.Since, a.Call = StateBusy, at, c.ID
+			c.Agent, c.RingingSince = a.ID, at
+		}
+	case callapi.CallQueued:
+		if c, ok := b.calls[e.CallID]; ok && !slices.Contains(b.queue, c) {
+			i, _ := slices.BinarySearchFunc(b.queue, c, func(q, c *Call) int { return cmp.Compare(q.arrival, c.arrival) })
+			b.queue = slices.Insert(b.queue, i, c)
+		}
+	case callapi.CallAnswered:
+		if c, ok := b.calls[e.CallID]; ok {
+			c.Answered = true
+		}
+	case callapi.CallNotAnswered:
+		if c, ok := b.calls[e.CallID]; ok && c.Agent != "" {
+			if a, ok := b.agents[c.Agent]; ok {
+				a.Call, a.State, a.Since = "", StateAway, at
+			}
+			c.Agent, c.RingingSince = "", time.Time{}
+		}
+	case callapi.CallEnded:
+		c, ok := b.calls[e.CallID]
+		if !ok {
+			return
+		}
+		delete(b.calls, e.CallID)
+		b.queue = slices.DeleteFunc(b.queue, func(q *Call) bool { return q == c })
+		if a, ok := b.agents[c.Agent]; ok {
+			a.Call, a.State, a.Since = "", StateAfterCallWork, at
+		}
+	}
 }
 
 // Agent returns a copy of the agent, and whether it is signed in.
@@ -132,7 +263,8 @@ func (b *Board) Waiting() []Call {
 
 // Login signs an agent in to the hotline, away until they say they are
 // ready; signing in again changes the extension, work number and skills.
-// An agent on a call cannot sign in again.
+// Signing in again with the same details (a retry) changes nothing. An
+// agent on a call cannot sign in again.
 func (b *Board) Login(id, extension, workNumber string, skills []string, now time.Time) error {
 	var bad []problem.FieldError
 	for field, v := range map[string]string{"user_id": id, "extension": extension, "work_number": workNumber} {
@@ -144,11 +276,15 @@ func (b *Board) Login(id, extension, workNumber string, skills []string, now tim
 		slices.SortFunc(bad, func(a, b problem.FieldError) int { return cmp.Compare(a.Field, b.Field) })
 		return problem.Validation(bad...)
 	}
-	if a, ok := b.agents[id]; ok && a.Call != "" {
-		return problem.New(problem.CodeConflict, "agent %s is on call %s", id, a.Call)
+	if a, ok := b.agents[id]; ok {
+		if a.Call != "" {
+			return problem.New(problem.CodeConflict, "agent %s is on call %s", id, a.Call)
+		}
+		if a.Extension == extension && a.WorkNumber == workNumber && slices.Equal(a.Skills, skills) {
+			return nil
+		}
 	}
-	b.agents[id] = &Agent{ID: id, Extension: extension, WorkNumber: workNumber,
-		Skills: slices.Clone(skills), State: StateAway, Since: now}
+	b.record(callapi.AgentLoggedIn{AgentID: id, Extension: extension, WorkNumber: workNumber, Skills: slices.Clone(skills)}, now)
 	return nil
 }
 
@@ -166,55 +302,57 @@ func (b *Board) SetState(id string, s State, now time.Time) ([]Decision, error) 
 	if a.Call != "" {
 		return nil, problem.New(problem.CodeConflict, "agent %s is on call %s", id, a.Call)
 	}
-	if s == StateOffline {
-		delete(b.agents, id)
-		return nil, nil
-	}
 	if a.State != s {
-		a.State, a.Since = s, now
+		b.record(callapi.AgentStateChanged{AgentID: id, State: string(s)}, now)
 	}
 	if s != StateReady {
 		return nil, nil
 	}
-	for i, c := range b.queue {
+	for _, c := range b.queue {
 		if a.has(c.Skill) {
-			b.queue = slices.Delete(b.queue, i, i+1)
 			return []Decision{b.ring(c, a, now)}, nil
 		}
 	}
 	return nil, nil
 }
 
-// Offer routes an arriving call. Offering a call the board knows again (a
-// PBX retrying) changes nothing and returns where the call is.
-func (b *Board) Offer(id, skill string, now time.Time) (Decision, error) {
+// Offer routes an arriving call from caller to hotline. Offering a call
+// the board knows again (a PBX retrying) changes nothing and returns where
+// the call is.
+func (b *Board) Offer(id, skill, caller, hotline string, now time.Time) (Decision, error) {
 	if id == "" {
 		return Decision{}, problem.InvalidArgument("call_id", "is required")
 	}
 	if c, ok := b.calls[id]; ok {
 		return b.where(c), nil
 	}
-	b.arrivals++
-	c := &Call{ID: id, Skill: skill, Arrived: now, arrival: b.arrivals}
-	b.calls[id] = c
-	if a := b.longestIdle(skill); a != nil {
-		return b.ring(c, a, now), nil
+	b.record(callapi.CallReceived{CallID: id, Caller: caller, Hotline: hotline, Skill: skill}, now)
+	return b.route(b.calls[id], now), nil
+}
+
+// route rings the longest-idle agent for a call that rings nobody, or
+// queues it where its arrival puts it.
+func (b *Board) route(c *Call, now time.Time) Decision {
+	if a := b.longestIdle(c.Skill); a != nil {
+		return b.ring(c, a, now)
 	}
-	b.queue = append(b.queue, c)
-	return Decision{Call: id, Position: len(b.queue)}, nil
+	at, _ := slices.BinarySearchFunc(b.queue, c, func(q, c *Call) int { return cmp.Compare(q.arrival, c.arrival) })
+	b.record(callapi.CallQueued{CallID: c.ID, Position: at + 1}, now)
+	return Decision{Call: c.ID, Position: at + 1}
 }
 
 // Answered records that the ringing agent answered. Answering again
 // changes nothing.
-func (b *Board) Answered(id string) error {
+func (b *Board) Answered(id string, now time.Time) error {
 	c, ok := b.calls[id]
 	switch {
 	case !ok:
 		return problem.NotFound("call", id)
 	case c.Agent == "":
 		return problem.New(problem.CodeConflict, "call %s is waiting, not ringing", id)
+	case !c.Answered:
+		b.record(callapi.CallAnswered{CallID: id, AgentID: c.Agent}, now)
 	}
-	c.Answered = true
 	return nil
 }
 
@@ -229,15 +367,8 @@ func (b *Board) NoAnswer(id string, now time.Time) (Decision, error) {
 	case c.Agent == "" || c.Answered:
 		return Decision{}, problem.New(problem.CodeConflict, "call %s is not ringing", id)
 	}
-	a := b.agents[c.Agent]
-	a.Call, a.State, a.Since = "", StateAway, now
-	c.Agent, c.RingingSince = "", time.Time{}
-	if next := b.longestIdle(c.Skill); next != nil {
-		return b.ring(c, next, now), nil
-	}
-	at, _ := slices.BinarySearchFunc(b.queue, c, func(q, c *Call) int { return cmp.Compare(q.arrival, c.arrival) })
-	b.queue = slices.Insert(b.queue, at, c)
-	return Decision{Call: id, Position: at + 1}, nil
+	b.record(callapi.CallNotAnswered{CallID: id, AgentID: c.Agent}, now)
+	return b.route(c, now), nil
 }
 
 // RingingTooLong lists the calls that have rung longer than timeout, by
@@ -259,28 +390,21 @@ func (b *Board) RingingTooLong(now time.Time, timeout time.Duration) []string {
 	return ids
 }
 
-// Ended removes a call: a waiting call was abandoned; an agent whose call
-// ended goes to after-call work. Ending an unknown call (already ended)
-// changes nothing and reports false.
-func (b *Board) Ended(id string, now time.Time) bool {
+// Ended removes a call with its disposition: a waiting call was
+// abandoned; an agent whose call ended goes to after-call work. Ending an
+// unknown call (already ended) changes nothing and reports false.
+func (b *Board) Ended(id, disposition string, now time.Time) bool {
 	c, ok := b.calls[id]
 	if !ok {
 		return false
 	}
-	delete(b.calls, id)
-	if c.Agent == "" {
-		b.queue = slices.DeleteFunc(b.queue, func(q *Call) bool { return q == c })
-		return true
-	}
-	a := b.agents[c.Agent]
-	a.Call, a.State, a.Since = "", StateAfterCallWork, now
+	b.record(callapi.CallEnded{CallID: id, Disposition: disposition, AgentID: c.Agent}, now)
 	return true
 }
 
 // ring makes agent a ring for call c.
 func (b *Board) ring(c *Call, a *Agent, now time.Time) Decision {
-	a.State, a.Since, a.Call = StateBusy, now, c.ID
-	c.Agent, c.RingingSince = a.ID, now
+	b.record(callapi.CallRouted{CallID: c.ID, AgentID: a.ID, Extension: a.Extension, WorkNumber: a.WorkNumber}, now)
 	return Decision{Call: c.ID, Agent: a.clone()}
 }
 

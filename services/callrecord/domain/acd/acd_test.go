@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"helpdesk/contracts/callapi"
+	"helpdesk/contracts/events"
 	"helpdesk/contracts/problem"
 	"helpdesk/services/callrecord/domain/acd"
 )
@@ -40,7 +42,7 @@ func ready(t *testing.T, b *acd.Board, start int, agents ...string) {
 func offer(t *testing.T, b *acd.Board, spec string, s int) string {
 	t.Helper()
 	id, skill, _ := strings.Cut(spec, ":")
-	d, err := b.Offer(id, skill, at(s))
+	d, err := b.Offer(id, skill, "13800138000", "4001234567", at(s))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,7 +104,7 @@ func TestBoard_serves_waiting_calls_as_agents_become_free(t *testing.T) {
 		t.Fatalf("waiting %v, want 3 4 5", got)
 	}
 	// A ends call 1 and does after-call work: nothing moves.
-	if !b.Ended("1", at(20)) {
+	if !b.Ended("1", "answered", at(20)) {
 		t.Fatal("call 1 unknown")
 	}
 	if a, _ := b.Agent("a"); a.State != acd.StateAfterCallWork || a.Call != "" {
@@ -114,11 +116,11 @@ func TestBoard_serves_waiting_calls_as_agents_become_free(t *testing.T) {
 		t.Fatalf("a ready: %v %v, want 4→a", all(ds), err)
 	}
 	// The caller of 3 hangs up while waiting: 5 moves up.
-	b.Ended("3", at(31))
-	if d, _ := b.Offer("5", "y", at(32)); rings(d) != "5@1" {
+	b.Ended("3", "answered", at(31))
+	if d, _ := b.Offer("5", "y", "13800138000", "4001234567", at(32)); rings(d) != "5@1" {
 		t.Fatalf("5 is %s, want 5@1", rings(d))
 	}
-	b.Ended("2", at(33))
+	b.Ended("2", "answered", at(33))
 	ds, _ = b.SetState("b", acd.StateReady, at(34))
 	if !slices.Equal(all(ds), []string{"5→b"}) || len(b.Waiting()) != 0 {
 		t.Fatalf("b ready: %v, waiting %v", all(ds), b.Waiting())
@@ -131,7 +133,7 @@ func TestBoard_reroutes_a_call_nobody_answers(t *testing.T) {
 	offer(t, b, "1", 10) // rings a
 	offer(t, b, "2", 11) // rings b
 	offer(t, b, "3", 12) // waits
-	if err := b.Answered("2"); err != nil {
+	if err := b.Answered("2", at(0)); err != nil {
 		t.Fatal(err)
 	}
 	if got := b.RingingTooLong(at(20), 15*time.Second); len(got) != 0 {
@@ -179,11 +181,11 @@ func TestBoard_changes_nothing_on_a_repeated_report(t *testing.T) {
 		t.Errorf("waiting call offered again: %s (first %s), %d waiting", again, waiting, len(b.Waiting()))
 	}
 	for range 2 {
-		if err := b.Answered("1"); err != nil {
+		if err := b.Answered("1", at(0)); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if !b.Ended("1", at(20)) || b.Ended("1", at(21)) {
+	if !b.Ended("1", "answered", at(20)) || b.Ended("1", "answered", at(21)) {
 		t.Error("ending twice: the second should report an unknown call")
 	}
 }
@@ -203,9 +205,9 @@ func TestBoard_rejects_what_cannot_happen(t *testing.T) {
 		{"unknown state", func() error { _, err := b.SetState("a", "lunch", at(20)); return err }(), problem.CodeInvalidArgument},
 		{"state of an unknown agent", func() error { _, err := b.SetState("zz", acd.StateReady, at(20)); return err }(), problem.CodeNotFound},
 		{"sign off during a call", func() error { _, err := b.SetState("a", acd.StateOffline, at(20)); return err }(), problem.CodeConflict},
-		{"offer without id", func() error { _, err := b.Offer("", "", at(20)); return err }(), problem.CodeInvalidArgument},
-		{"answer an unknown call", b.Answered("9"), problem.CodeNotFound},
-		{"answer a waiting call", b.Answered("2"), problem.CodeConflict},
+		{"offer without id", func() error { _, err := b.Offer("", "", "13800138000", "4001234567", at(20)); return err }(), problem.CodeInvalidArgument},
+		{"answer an unknown call", b.Answered("9", at(0)), problem.CodeNotFound},
+		{"answer a waiting call", b.Answered("2", at(0)), problem.CodeConflict},
 		{"no answer of a waiting call", func() error { _, err := b.NoAnswer("2", at(20)); return err }(), problem.CodeConflict},
 	}
 	for _, tt := range tests {
@@ -249,6 +251,7 @@ func TestBoard_keeps_its_rules_through_a_busy_day(t *testing.T) {
 		login(id, at(i))
 	}
 	var live []string // calls the board knows
+	var stored []acd.Change
 	calls, rung, taken := 0, 0, 0
 	for step := range 20_000 {
 		now := at(1000 + step)
@@ -275,7 +278,7 @@ func TestBoard_keeps_its_rules_through_a_busy_day(t *testing.T) {
 				skill = skills[r.IntN(len(skills))]
 			}
 			want := longestIdle(skill)
-			d, err := b.Offer(id, skill, now)
+			d, err := b.Offer(id, skill, "13800138000", "4001234567", now)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -298,11 +301,11 @@ func TestBoard_keeps_its_rules_through_a_busy_day(t *testing.T) {
 					t.Fatal(err)
 				}
 			case c.Agent != "" && !c.Answered && r.IntN(2) == 0:
-				if err := b.Answered(id); err != nil {
+				if err := b.Answered(id, now); err != nil {
 					t.Fatal(err)
 				}
 			default:
-				b.Ended(id, now)
+				b.Ended(id, "answered", now)
 				live = slices.DeleteFunc(live, func(x string) bool { return x == id })
 			}
 		default: // an agent changes state
@@ -335,10 +338,54 @@ func TestBoard_keeps_its_rules_through_a_busy_day(t *testing.T) {
 			taken += len(ds)
 		}
 		checkRules(t, b, agents, live, step)
+		stored = append(stored, b.Changes()...)
+		if step%5000 == 4999 {
+			checkReplay(t, b, stored, agents, live, step)
+		}
 	}
 	if rung < 1000 || taken < 500 {
 		t.Fatalf("the day tested too little: %d calls, %d rang at once, %d taken from the queue", calls, rung, taken)
 	}
+}
+
+// checkReplay rebuilds a board from the events b recorded, through their
+// JSON as the event store keeps them, and checks it equals b.
+func checkReplay(t *testing.T, b *acd.Board, changes []acd.Change, agents, live []string, step int) {
+	t.Helper()
+	envs := make([]events.Envelope, len(changes))
+	for i, c := range changes {
+		env, err := events.New(callapi.Source, callapi.AggregateHotline, callapi.BoardID, c.Event, c.At, events.Metadata{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		env.AggregateVersion = uint64(i + 1)
+		envs[i] = env
+	}
+	replayed, err := acd.FromEvents(envs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := boardText(replayed, agents, live), boardText(b, agents, live); got != want {
+		t.Fatalf("step %d: the board rebuilt from its %d events differs:\n%s\nwant\n%s", step, len(envs), got, want)
+	}
+}
+
+// boardText describes what a board says of the agents and calls.
+func boardText(b *acd.Board, agents, live []string) string {
+	var out strings.Builder
+	for _, id := range agents {
+		if a, ok := b.Agent(id); ok {
+			fmt.Fprintf(&out, "agent %s %s %s %v %s %d %s\n", a.ID, a.Extension, a.WorkNumber, a.Skills, a.State, a.Since.UnixNano(), a.Call)
+		}
+	}
+	for _, id := range live {
+		c, _ := b.Call(id)
+		fmt.Fprintf(&out, "call %s %s %d %s %d %v\n", c.ID, c.Skill, c.Arrived.UnixNano(), c.Agent, c.RingingSince.UnixNano(), c.Answered)
+	}
+	for _, c := range b.Waiting() {
+		fmt.Fprintf(&out, "waiting %s\n", c.ID)
+	}
+	return out.String()
 }
 
 // checkRules checks the invariants of a board.
@@ -405,11 +452,12 @@ func BenchmarkBoard_route(b *testing.B) {
 	for b.Loop() {
 		n++
 		id := fmt.Sprint(n)
-		d, err := board.Offer(id, skills[n%3], at(1000+n))
+		d, err := board.Offer(id, skills[n%3], "13800138000", "4001234567", at(1000+n))
 		if err != nil || d.Agent == nil {
 			b.Fatalf("%v %v", d, err)
 		}
-		board.Ended(id, at(1000+n))
+		board.Ended(id, "answered", at(1000+n))
+		board.Changes()
 		if _, err := board.SetState(d.Agent.ID, acd.StateReady, at(1000+n)); err != nil {
 			b.Fatal(err)
 		}
