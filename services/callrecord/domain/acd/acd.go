@@ -391,12 +391,21 @@ func (b *Board) RingingTooLong(now time.Time, timeout time.Duration) []string {
 }
 
 // Ended removes a call with its disposition: a waiting call was
-// abandoned; an agent whose call ended goes to after-call work. Ending an
-// unknown call (already ended) changes nothing and reports false.
+// abandoned; an agent whose call ended goes to after-call work. A call the
+// board saw answered ended answered, whatever the PBX says; a ringing call
+// the PBX says ended answered was answered, and the answer the PBX did not
+// report is recorded now. Ending an unknown call (already ended) changes
+// nothing and reports false.
 func (b *Board) Ended(id, disposition string, now time.Time) bool {
 	c, ok := b.calls[id]
 	if !ok {
 		return false
+	}
+	switch {
+	case c.Answered:
+		disposition = callapi.DispositionAnswered
+	case disposition == callapi.DispositionAnswered && c.Agent != "":
+		b.record(callapi.CallAnswered{CallID: id, AgentID: c.Agent}, now)
 	}
 	b.record(callapi.CallEnded{CallID: id, Disposition: disposition, AgentID: c.Agent}, now)
 	return true
@@ -429,4 +438,39 @@ func (b *Board) where(c *Call) Decision {
 		return Decision{Call: c.ID, Agent: b.agents[c.Agent].clone()}
 	}
 	return Decision{Call: c.ID, Position: slices.Index(b.queue, c) + 1}
+}
+
+// View is the agent as the API shows it.
+func (a Agent) View() callapi.Agent {
+	return callapi.Agent{ID: a.ID, Extension: a.Extension, WorkNumber: a.WorkNumber,
+		Skills: slices.Clone(a.Skills), State: string(a.State), Since: a.Since, CallID: a.Call}
+}
+
+// Agents lists the signed-in agents by id.
+func (b *Board) Agents() []Agent {
+	out := make([]Agent, 0, len(b.agents))
+	for _, a := range b.agents {
+		out = append(out, *a.clone())
+	}
+	slices.SortFunc(out, func(x, y Agent) int { return cmp.Compare(x.ID, y.ID) })
+	return out
+}
+
+// Routing is the decision as the PBX reads it: ring an agent and announce
+// their work number, or keep the caller waiting.
+func (d Decision) Routing() callapi.Routing {
+	if d.Agent == nil {
+		return callapi.Routing{CallID: d.Call, Action: callapi.ActionQueue, QueuePosition: d.Position}
+	}
+	return callapi.Routing{CallID: d.Call, Action: callapi.ActionRing,
+		Agent: &callapi.AgentRef{ID: d.Agent.ID, Extension: d.Agent.Extension, WorkNumber: d.Agent.WorkNumber}}
+}
+
+// Where tells where a known call stands, and whether the board knows it.
+func (b *Board) Where(id string) (Decision, bool) {
+	c, ok := b.calls[id]
+	if !ok {
+		return Decision{}, false
+	}
+	return b.where(c), true
 }
