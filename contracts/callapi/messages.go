@@ -142,10 +142,12 @@ type OpenTicket struct {
 	Requester   string `json:"requester,omitempty"`
 }
 
-// TicketFromCall is the answer to OpenTicket.
+// TicketFromCall is the answer to OpenTicket. Created is false when the
+// call already had the ticket.
 type TicketFromCall struct {
 	CallID   string `json:"call_id"`
 	TicketID string `json:"ticket_id"`
+	Created  bool   `json:"created"`
 }
 
 // ListCalls asks for a page of calls, newest first.

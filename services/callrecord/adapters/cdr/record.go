@@ -8,6 +8,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"time"
+
+	"helpdesk/contracts/callapi"
 )
 
 // Disposition is how a call ended, as the hotline counts it.
@@ -49,4 +51,20 @@ func (r Record) Key() string {
 	sum := sha256.Sum256([]byte(r.Source + "\x00" + r.Caller + "\x00" + r.Hotline + "\x00" +
 		r.Started.UTC().Format(time.RFC3339Nano) + "\x00" + r.Ended.UTC().Format(time.RFC3339Nano)))
 	return r.Source + ":sha256:" + hex.EncodeToString(sum[:16])
+}
+
+// Event is the record as the call.cdr_ingested event keeps it.
+func (r Record) Event() callapi.CDRIngested {
+	return callapi.CDRIngested{
+		CallID: r.CallID, Source: r.Source, Key: r.Key(), Caller: r.Caller, Hotline: r.Hotline,
+		AgentExtension: r.AgentExtension, StartedAt: r.Started.UTC(), AnsweredAt: utcOrZero(r.AnsweredAt),
+		EndedAt: r.Ended.UTC(), Disposition: string(r.Disposition), Cause: r.Cause,
+	}
+}
+
+func utcOrZero(t time.Time) time.Time {
+	if t.IsZero() {
+		return t
+	}
+	return t.UTC()
 }

@@ -49,7 +49,7 @@ func (d Deps) changeCall(ctx context.Context, callID string, do func(c *call.Cal
 		return nil, err
 	}
 	if !known {
-		return nil, problem.NotFound("call", callID)
+		return nil, notFoundCall(callID)
 	}
 	return d.Calls.Update(ctx, callapi.CallAggregateID(callID), 0, do)
 }
@@ -67,3 +67,5 @@ func mayAct(ctx context.Context, what string, roles ...string) error {
 
 // Roles that may drive calls: the PBX and staff.
 var pbxOrStaff = []string{callapi.RolePBX, identityapi.RoleAgent, identityapi.RoleAdmin}
+
+func notFoundCall(callID string) error { return problem.NotFound("call", callID) }

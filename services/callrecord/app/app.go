@@ -1,0 +1,27 @@
+// Package app is the call-record service's application layer: the command
+// and query handlers its ports call.
+package app
+
+import (
+	"helpdesk/services/callrecord/app/command"
+	"helpdesk/services/callrecord/app/query"
+)
+
+// Application is everything the ports of the call-record service may call.
+type Application struct {
+	Commands Commands
+	Queries  query.Handlers
+}
+
+// Commands change the hotline and its calls.
+type Commands struct {
+	Login      command.LoginHandler
+	SetState   command.SetStateHandler
+	Offer      command.OfferHandler
+	Report     command.ReportHandler
+	Reroute    command.RerouteHandler
+	Rate       command.RateHandler
+	OpenTicket command.OpenTicketHandler
+	IngestCDR  command.IngestCDRHandler
+	PBXKeys    command.PBXKeysHandler
+}

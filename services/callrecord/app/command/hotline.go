@@ -1,0 +1,241 @@
+package command
+
+import (
+	"context"
+	"time"
+
+	"helpdesk/contracts/callapi"
+	"helpdesk/contracts/identityapi"
+	"helpdesk/contracts/problem"
+	"helpdesk/infra/rpc"
+	"helpdesk/services/callrecord/domain/acd"
+)
+
+// HotlineBoard runs operations on the hotline board one at a time and
+// stores the events they record before it answers.
+type HotlineBoard interface {
+	Do(ctx context.Context, run func(b *acd.Board, now time.Time) (any, error)) (any, error)
+}
+
+// onBoard runs run on the board with its result typed.
+func onBoard[T any](ctx context.Context, b HotlineBoard, run func(b *acd.Board, now time.Time) (T, error)) (T, error) {
+	v, err := b.Do(ctx, func(b *acd.Board, now time.Time) (any, error) { return run(b, now) })
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	return v.(T), nil
+}
+
+// Staff tells what the hotline needs to know of a user account.
+type Staff interface {
+	// User returns the account, or a problem.CodeNotFound error.
+	User(ctx context.Context, userID string) (identityapi.User, error)
+}
+
+// mayDriveAgent refuses callers other than the agent, an admin or a PBX.
+func mayDriveAgent(ctx context.Context, agentID string) error {
+	c := rpc.CallerFrom(ctx)
+	if c.ID == agentID || c.Role == identityapi.RoleAdmin || c.Role == callapi.RolePBX {
+		return nil
+	}
+	return problem.New(problem.CodePermissionDenied, "only the agent, an admin or a PBX may sign in or change agent %s", agentID)
+}
+
+// LoginHandler signs agents in to the hotline.
+type LoginHandler struct {
+	board HotlineBoard
+	staff Staff
+}
+
+// NewLoginHandler returns the handler.
+func NewLoginHandler(board HotlineBoard, staff Staff) LoginHandler {
+	if board == nil || staff == nil {
+		panic("NewLoginHandler: nil dependency")
+	}
+	return LoginHandler{board: board, staff: staff}
+}
+
+// Handle signs the agent in with the work number of their account.
+func (h LoginHandler) Handle(ctx context.Context, cmd callapi.Login) (callapi.Agent, error) {
+	if err := mayDriveAgent(ctx, cmd.AgentID); err != nil {
+		return callapi.Agent{}, err
+	}
+	u, err := h.staff.User(ctx, cmd.AgentID)
+	if err != nil {
+		return callapi.Agent{}, err
+	}
+	if !identityapi.IsStaff(u.Role) {
+		return callapi.Agent{}, problem.Validation(problem.FieldError{Field: "user_id", Message: "is a " + u.Role + ", not an agent"})
+	}
+	if u.WorkNumber == "" {
+		return callapi.Agent{}, problem.Validation(problem.FieldError{Field: "user_id",
+			Message: "has no work number (工号) to announce; give the account one first"})
+	}
+	return onBoard(ctx, h.board, func(b *acd.Board, now time.Time) (callapi.Agent, error) {
+		if err := b.Login(cmd.AgentID, cmd.Extension, u.WorkNumber, cmd.Skills, now); err != nil {
+			return callapi.Agent{}, err
+		}
+		a, _ := b.Agent(cmd.AgentID)
+		return a.View(), nil
+	})
+}
+
+// SetStateHandler changes agents' states.
+type SetStateHandler struct {
+	board HotlineBoard
+}
+
+// NewSetStateHandler returns the handler.
+func NewSetStateHandler(board HotlineBoard) SetStateHandler {
+	if board == nil {
+		panic("NewSetStateHandler: nil board")
+	}
+	return SetStateHandler{board: board}
+}
+
+// Handle sets the state; an agent signing off answers with state offline.
+func (h SetStateHandler) Handle(ctx context.Context, cmd callapi.SetState) (callapi.Agent, error) {
+	if err := mayDriveAgent(ctx, cmd.AgentID); err != nil {
+		return callapi.Agent{}, err
+	}
+	return onBoard(ctx, h.board, func(b *acd.Board, now time.Time) (callapi.Agent, error) {
+		if _, err := b.SetState(cmd.AgentID, acd.State(cmd.State), now); err != nil {
+			return callapi.Agent{}, err
+		}
+		a, ok := b.Agent(cmd.AgentID)
+		if !ok {
+			return callapi.Agent{ID: cmd.AgentID, State: callapi.StateOffline, Since: now}, nil
+		}
+		return a.View(), nil
+	})
+}
+
+// OfferHandler routes arriving calls.
+type OfferHandler struct {
+	board HotlineBoard
+}
+
+// NewOfferHandler returns the handler.
+func NewOfferHandler(board HotlineBoard) OfferHandler {
+	if board == nil {
+		panic("NewOfferHandler: nil board")
+	}
+	return OfferHandler{board: board}
+}
+
+// Handle routes the call: the agent to ring, or the place in the queue.
+func (h OfferHandler) Handle(ctx context.Context, cmd callapi.Offer) (callapi.Routing, error) {
+	if err := mayAct(ctx, "offering a call", pbxOrStaff...); err != nil {
+		return callapi.Routing{}, err
+	}
+	return onBoard(ctx, h.board, func(b *acd.Board, now time.Time) (callapi.Routing, error) {
+		d, err := b.Offer(cmd.CallID, cmd.Skill, cmd.Caller, cmd.Hotline, now)
+		return d.Routing(), err
+	})
+}
+
+// ReportHandler takes the PBX's reports of a call's answer and end.
+type ReportHandler struct {
+	board HotlineBoard
+	known CallDirectory
+}
+
+// NewReportHandler returns the handler; known tells calls that have ended.
+func NewReportHandler(board HotlineBoard, known CallDirectory) ReportHandler {
+	if board == nil || known == nil {
+		panic("NewReportHandler: nil dependency")
+	}
+	return ReportHandler{board: board, known: known}
+}
+
+// Answered records that the ringing agent answered. A call that already
+// ended (the PBX reported the end first) is a conflict: its record stays
+// as the end left it.
+func (h ReportHandler) Answered(ctx context.Context, cmd callapi.CallTarget) (callapi.CallTarget, error) {
+	if err := mayAct(ctx, "reporting a call", pbxOrStaff...); err != nil {
+		return cmd, err
+	}
+	live, err := onBoard(ctx, h.board, func(b *acd.Board, now time.Time) (bool, error) {
+		if _, ok := b.Call(cmd.CallID); !ok {
+			return false, nil
+		}
+		return true, b.Answered(cmd.CallID, now)
+	})
+	if err != nil || live {
+		return cmd, err
+	}
+	if known, err := h.known.Known(ctx, cmd.CallID); err != nil || !known {
+		return cmd, errorOr(err, notFoundCall(cmd.CallID))
+	}
+	return cmd, problem.New(problem.CodeConflict, "call %s has already ended; an answer reported after the end is not recorded", cmd.CallID)
+}
+
+// Ended records the end of a call. Reporting the end of a call that has
+// ended (a PBX retrying) changes nothing.
+func (h ReportHandler) Ended(ctx context.Context, cmd callapi.End) (callapi.CallTarget, error) {
+	target := callapi.CallTarget{CallID: cmd.CallID}
+	if err := mayAct(ctx, "reporting a call", pbxOrStaff...); err != nil {
+		return target, err
+	}
+	if !validDisposition(cmd.Disposition) {
+		return target, problem.Validation(problem.FieldError{Field: "disposition",
+			Message: "must be one of answered, abandoned, no_answer, busy, failed"})
+	}
+	live, err := onBoard(ctx, h.board, func(b *acd.Board, now time.Time) (bool, error) {
+		return b.Ended(cmd.CallID, cmd.Disposition, now), nil
+	})
+	if err != nil || live {
+		return target, err
+	}
+	if known, err := h.known.Known(ctx, cmd.CallID); err != nil || !known {
+		return target, errorOr(err, notFoundCall(cmd.CallID))
+	}
+	return target, nil
+}
+
+func validDisposition(d string) bool {
+	switch d {
+	case callapi.DispositionAnswered, callapi.DispositionAbandoned, callapi.DispositionNoAnswer,
+		callapi.DispositionBusy, callapi.DispositionFailed:
+		return true
+	}
+	return false
+}
+
+// errorOr returns err when it is set, else fallback.
+func errorOr(err, fallback error) error {
+	if err != nil {
+		return err
+	}
+	return fallback
+}
+
+// RerouteHandler re-routes calls whose agent did not answer in time.
+type RerouteHandler struct {
+	board   HotlineBoard
+	timeout time.Duration
+}
+
+// NewRerouteHandler returns the handler for a ring timeout.
+func NewRerouteHandler(board HotlineBoard, timeout time.Duration) RerouteHandler {
+	if board == nil || timeout <= 0 {
+		panic("NewRerouteHandler: nil board or no timeout")
+	}
+	return RerouteHandler{board: board, timeout: timeout}
+}
+
+// Handle re-routes every call that has rung longer than the timeout and
+// says how many.
+func (h RerouteHandler) Handle(ctx context.Context) (int, error) {
+	ctx = rpc.WithCaller(ctx, rpc.Caller{ID: "system:acd", Role: identityapi.RoleSystem})
+	return onBoard(ctx, h.board, func(b *acd.Board, now time.Time) (int, error) {
+		ids := b.RingingTooLong(now, h.timeout)
+		for _, id := range ids {
+			if _, err := b.NoAnswer(id, now); err != nil {
+				return 0, err
+			}
+		}
+		return len(ids), nil
+	})
+}

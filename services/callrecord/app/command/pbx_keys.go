@@ -1,0 +1,79 @@
+package command
+
+import (
+	"context"
+
+	"helpdesk/contracts/callapi"
+	"helpdesk/contracts/events"
+	"helpdesk/contracts/identityapi"
+	"helpdesk/contracts/problem"
+	"helpdesk/infra/aggregate"
+	"helpdesk/services/callrecord/domain/pbxkey"
+)
+
+// KeyRepository stores PBX keys.
+type KeyRepository = *aggregate.Repository[*pbxkey.Key]
+
+// PBXKeysHandler creates, revokes and verifies PBX keys.
+type PBXKeysHandler struct {
+	keys KeyRepository
+}
+
+// NewPBXKeysHandler returns the handler.
+func NewPBXKeysHandler(keys KeyRepository) PBXKeysHandler {
+	if keys == nil {
+		panic("NewPBXKeysHandler: nil repository")
+	}
+	return PBXKeysHandler{keys: keys}
+}
+
+// Create makes a key (admins); the key is in the answer only.
+func (h PBXKeysHandler) Create(ctx context.Context, cmd callapi.CreateKey) (callapi.NewKey, error) {
+	if err := mayAct(ctx, "creating a PBX key", identityapi.RoleAdmin); err != nil {
+		return callapi.NewKey{}, err
+	}
+	id := aggregate.IDFor(ctx)
+	var key string
+	k, err := h.keys.Create(ctx, id, func() ([]events.Payload, error) {
+		created, secret, err := pbxkey.New(id, cmd.Name)
+		key = secret
+		return []events.Payload{created}, err
+	})
+	if err != nil {
+		return callapi.NewKey{}, err
+	}
+	return callapi.NewKey{ID: id, Name: k.View().Name, Key: key}, nil
+}
+
+// Revoke revokes a key (admins).
+func (h PBXKeysHandler) Revoke(ctx context.Context, cmd callapi.KeyTarget) (callapi.PBXKey, error) {
+	if err := mayAct(ctx, "revoking a PBX key", identityapi.RoleAdmin); err != nil {
+		return callapi.PBXKey{}, err
+	}
+	k, err := h.keys.Update(ctx, cmd.ID, 0, func(k *pbxkey.Key) ([]events.Payload, error) { return k.Revoke(), nil })
+	if err != nil {
+		return callapi.PBXKey{}, err
+	}
+	return k.View(), nil
+}
+
+// Verify answers the key's description when the key is valid; any other
+// key is unauthenticated, with no hint of why.
+func (h PBXKeysHandler) Verify(ctx context.Context, cmd callapi.VerifyKey) (callapi.PBXKey, error) {
+	invalid := problem.New(problem.CodeUnauthenticated, "the X-API-Key is invalid or revoked")
+	id, secret, ok := pbxkey.Parse(cmd.Key)
+	if !ok {
+		return callapi.PBXKey{}, invalid
+	}
+	k, _, err := h.keys.Load(ctx, id)
+	if problem.CodeOf(err) == problem.CodeNotFound {
+		return callapi.PBXKey{}, invalid
+	}
+	if err != nil {
+		return callapi.PBXKey{}, err
+	}
+	if !k.Verify(secret) {
+		return callapi.PBXKey{}, invalid
+	}
+	return k.View(), nil
+}

@@ -1,0 +1,78 @@
+// Package ports drives the call-record application: NATS endpoints for the
+// gateway and the PBXs behind it, and the schedulers that re-route
+// unanswered calls and purge expired recordings.
+package ports
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"helpdesk/contracts/callapi"
+	"helpdesk/infra/rpc"
+	"helpdesk/services/callrecord/adapters/cdr"
+	"helpdesk/services/callrecord/app"
+)
+
+// RegisterEndpoints adds every call-record endpoint to svc. loc is the
+// zone of the times in Asterisk CDRs (the PBX's local time).
+func RegisterEndpoints(svc *rpc.Service, a app.Application, loc *time.Location) error {
+	c, q := a.Commands, a.Queries
+	// Reports answer with the call as it stands after them.
+	thenCall := func(ctx context.Context, target callapi.CallTarget, err error) (callapi.Call, error) {
+		if err != nil {
+			return callapi.Call{}, err
+		}
+		return q.Call(ctx, target)
+	}
+	err := errors.Join(
+		rpc.Register(svc, callapi.EndpointAgentLogin, c.Login.Handle),
+		rpc.Register(svc, callapi.EndpointAgentState, c.SetState.Handle),
+		rpc.Register(svc, callapi.EndpointAgentList, q.Agents),
+		rpc.Register(svc, callapi.EndpointOffer, c.Offer.Handle),
+		rpc.Register(svc, callapi.EndpointAnswered, func(ctx context.Context, cmd callapi.CallTarget) (callapi.Call, error) {
+			target, err := c.Report.Answered(ctx, cmd)
+			return thenCall(ctx, target, err)
+		}),
+		rpc.Register(svc, callapi.EndpointEnded, func(ctx context.Context, cmd callapi.End) (callapi.Call, error) {
+			target, err := c.Report.Ended(ctx, cmd)
+			return thenCall(ctx, target, err)
+		}),
+		rpc.Register(svc, callapi.EndpointRate, func(ctx context.Context, cmd callapi.Rate) (callapi.Call, error) {
+			target, err := c.Rate.Handle(ctx, cmd)
+			return thenCall(ctx, target, err)
+		}),
+		rpc.Register(svc, callapi.EndpointOpenTicket, c.OpenTicket.Handle),
+		rpc.Register(svc, callapi.EndpointGet, q.Call),
+		rpc.Register(svc, callapi.EndpointList, q.List),
+		rpc.Register(svc, callapi.EndpointStats, q.Stats),
+		rpc.Register(svc, callapi.EndpointCDRFreeSWITCH, func(ctx context.Context, req callapi.IngestCDR) (callapi.CDRResult, error) {
+			rec, err := cdr.ParseFreeSWITCH(req.ContentType, req.Body)
+			if err != nil {
+				return callapi.CDRResult{}, err
+			}
+			return c.IngestCDR.Handle(ctx, []callapi.CDRIngested{rec.Event()})
+		}),
+		rpc.Register(svc, callapi.EndpointCDRAsterisk, func(ctx context.Context, req callapi.IngestCDR) (callapi.CDRResult, error) {
+			recs, err := cdr.ParseAsterisk(bytes.NewReader(req.Body), loc)
+			if err != nil {
+				return callapi.CDRResult{}, err
+			}
+			evs := make([]callapi.CDRIngested, len(recs))
+			for i, r := range recs {
+				evs[i] = r.Event()
+			}
+			return c.IngestCDR.Handle(ctx, evs)
+		}),
+		rpc.Register(svc, callapi.EndpointCreateKey, c.PBXKeys.Create),
+		rpc.Register(svc, callapi.EndpointRevokeKey, c.PBXKeys.Revoke),
+		rpc.Register(svc, callapi.EndpointVerifyKey, c.PBXKeys.Verify),
+		rpc.Register(svc, callapi.EndpointListKeys, q.PBXKeys),
+	)
+	if err != nil {
+		return fmt.Errorf("call-record endpoints: %w", err)
+	}
+	return nil
+}
