@@ -14,7 +14,9 @@ import (
 	"github.com/labstack/echo/v5"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"helpdesk/contracts/callapi"
 	"helpdesk/contracts/problem"
+	"helpdesk/contracts/subjects"
 	"helpdesk/infra/rpc"
 )
 
@@ -47,20 +49,60 @@ func (s *Server) issueToken(userID, role, name string) (string, error) {
 // authenticate is the middleware of every /api/v1 route but login: it checks
 // the bearer token and puts the caller into the request context.
 func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
+	parser, keyFunc := s.tokenParser()
+	return func(c *echo.Context) error {
+		if err := s.bearer(c, parser, keyFunc); err != nil {
+			return err
+		}
+		return next(c)
+	}
+}
+
+// tokenParser checks access tokens signed with the gateway's key.
+func (s *Server) tokenParser() (*jwt.Parser, jwt.Keyfunc) {
 	parser := jwt.NewParser(jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
 		jwt.WithIssuer(issuer), jwt.WithExpirationRequired(), jwt.WithLeeway(5*time.Second))
-	keyFunc := func(*jwt.Token) (any, error) { return s.cfg.SigningKey, nil }
+	return parser, func(*jwt.Token) (any, error) { return s.cfg.SigningKey, nil }
+}
+
+// bearer checks the request's bearer token and puts its user into the
+// request context as the caller.
+func (s *Server) bearer(c *echo.Context, parser *jwt.Parser, keyFunc jwt.Keyfunc) error {
+	raw, ok := strings.CutPrefix(c.Request().Header.Get("Authorization"), "Bearer ")
+	if !ok || raw == "" {
+		return problem.New(problem.CodeUnauthenticated, "send an access token: Authorization: Bearer <token>")
+	}
+	var cl claims
+	if _, err := parser.ParseWithClaims(strings.TrimSpace(raw), &cl, keyFunc); err != nil || cl.Subject == "" {
+		return problem.New(problem.CodeUnauthenticated, "the access token is invalid or expired")
+	}
+	caller := callerOf(c)
+	caller.ID, caller.Role = cl.Subject, cl.Role
+	setCaller(c, caller)
+	return nil
+}
+
+// authenticatePBXOrUser is the middleware of the routes a PBX calls: a
+// request with X-API-Key is the PBX whose key it is (checked by the
+// call-record service, which keeps the keys' hashes); any other request
+// needs a user's bearer token.
+func (s *Server) authenticatePBXOrUser(next echo.HandlerFunc) echo.HandlerFunc {
+	parser, keyFunc := s.tokenParser()
 	return func(c *echo.Context) error {
-		raw, ok := strings.CutPrefix(c.Request().Header.Get("Authorization"), "Bearer ")
-		if !ok || raw == "" {
-			return problem.New(problem.CodeUnauthenticated, "send an access token: Authorization: Bearer <token>")
-		}
-		var cl claims
-		if _, err := parser.ParseWithClaims(strings.TrimSpace(raw), &cl, keyFunc); err != nil || cl.Subject == "" {
-			return problem.New(problem.CodeUnauthenticated, "the access token is invalid or expired")
+		key := c.Request().Header.Get("X-API-Key")
+		if key == "" {
+			if err := s.bearer(c, parser, keyFunc); err != nil {
+				return err
+			}
+			return next(c)
 		}
 		caller := callerOf(c)
-		caller.ID, caller.Role = cl.Subject, cl.Role
+		setCaller(c, rpc.Caller{ID: "system:gateway", Role: "system", CorrelationID: caller.CorrelationID})
+		k, err := call[callapi.PBXKey](s, c, subjects.ServiceCallRecord, callapi.EndpointVerifyKey, callapi.VerifyKey{Key: key})
+		if err != nil {
+			return err
+		}
+		caller.ID, caller.Role = "pbx:"+k.ID, callapi.RolePBX
 		setCaller(c, caller)
 		return next(c)
 	}

@@ -119,6 +119,15 @@ type CallTarget struct {
 	CallID string `json:"call_id"`
 }
 
+// CallState is the answer to a report of a call's answer or end: where
+// the call stands after it.
+type CallState struct {
+	CallID      string `json:"call_id"`
+	Status      string `json:"status"`
+	Disposition string `json:"disposition,omitempty"`
+	AgentID     string `json:"agent_id,omitempty"`
+}
+
 // End reports the end of a call.
 type End struct {
 	CallID      string `json:"call_id"`

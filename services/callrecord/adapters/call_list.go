@@ -17,6 +17,7 @@ import (
 	"helpdesk/contracts/problem"
 	"helpdesk/contracts/subjects"
 	"helpdesk/infra/sqlstore"
+	"helpdesk/services/callrecord/app/command"
 	"helpdesk/services/callrecord/domain/phone"
 )
 
@@ -567,15 +568,7 @@ func (l *CallList) PBXKeys(ctx context.Context) (callapi.PBXKeys, error) {
 }
 
 // ExpiredRecording is a stored recording whose retention has ended.
-type ExpiredRecording struct {
-	CallID string
-	// Object is the recording's name in the recordings object store.
-	Object string
-	// TicketID is the ticket opened from the call, if any: the purge must
-	// hold the recording while that ticket is open.
-	TicketID  string
-	KeepUntil time.Time
-}
+type ExpiredRecording = command.ExpiredRecording
 
 // ExpiredRecordings returns up to limit recordings that are stored, not
 // purged, and kept until until or earlier, the earliest keep-until first.

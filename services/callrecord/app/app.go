@@ -24,4 +24,8 @@ type Commands struct {
 	OpenTicket command.OpenTicketHandler
 	IngestCDR  command.IngestCDRHandler
 	PBXKeys    command.PBXKeysHandler
+
+	StoreRecording  command.StoreRecordingHandler
+	PlayRecording   command.PlayRecordingHandler
+	PurgeRecordings command.PurgeRecordingsHandler
 }

@@ -20,29 +20,20 @@ import (
 // zone of the times in Asterisk CDRs (the PBX's local time).
 func RegisterEndpoints(svc *rpc.Service, a app.Application, loc *time.Location) error {
 	c, q := a.Commands, a.Queries
-	// Reports answer with the call as it stands after them.
-	thenCall := func(ctx context.Context, target callapi.CallTarget, err error) (callapi.Call, error) {
-		if err != nil {
-			return callapi.Call{}, err
-		}
-		return q.Call(ctx, target)
-	}
 	err := errors.Join(
 		rpc.Register(svc, callapi.EndpointAgentLogin, c.Login.Handle),
 		rpc.Register(svc, callapi.EndpointAgentState, c.SetState.Handle),
 		rpc.Register(svc, callapi.EndpointAgentList, q.Agents),
 		rpc.Register(svc, callapi.EndpointOffer, c.Offer.Handle),
-		rpc.Register(svc, callapi.EndpointAnswered, func(ctx context.Context, cmd callapi.CallTarget) (callapi.Call, error) {
-			target, err := c.Report.Answered(ctx, cmd)
-			return thenCall(ctx, target, err)
-		}),
-		rpc.Register(svc, callapi.EndpointEnded, func(ctx context.Context, cmd callapi.End) (callapi.Call, error) {
-			target, err := c.Report.Ended(ctx, cmd)
-			return thenCall(ctx, target, err)
-		}),
+		rpc.Register(svc, callapi.EndpointAnswered, c.Report.Answered),
+		rpc.Register(svc, callapi.EndpointEnded, c.Report.Ended),
+		// A rating answers with the call as it stands after it.
 		rpc.Register(svc, callapi.EndpointRate, func(ctx context.Context, cmd callapi.Rate) (callapi.Call, error) {
 			target, err := c.Rate.Handle(ctx, cmd)
-			return thenCall(ctx, target, err)
+			if err != nil {
+				return callapi.Call{}, err
+			}
+			return q.Call(ctx, target)
 		}),
 		rpc.Register(svc, callapi.EndpointOpenTicket, c.OpenTicket.Handle),
 		rpc.Register(svc, callapi.EndpointGet, q.Call),
@@ -66,6 +57,14 @@ func RegisterEndpoints(svc *rpc.Service, a app.Application, loc *time.Location) 
 			}
 			return c.IngestCDR.Handle(ctx, evs)
 		}),
+		// A stored recording answers with the call as it stands after it.
+		rpc.Register(svc, callapi.EndpointStoreRecord, func(ctx context.Context, cmd callapi.StoreRecording) (callapi.Call, error) {
+			if _, err := c.StoreRecording.Handle(ctx, cmd); err != nil {
+				return callapi.Call{}, err
+			}
+			return q.Call(ctx, callapi.CallTarget{CallID: cmd.CallID})
+		}),
+		rpc.Register(svc, callapi.EndpointPlayRecord, c.PlayRecording.Handle),
 		rpc.Register(svc, callapi.EndpointCreateKey, c.PBXKeys.Create),
 		rpc.Register(svc, callapi.EndpointRevokeKey, c.PBXKeys.Revoke),
 		rpc.Register(svc, callapi.EndpointVerifyKey, c.PBXKeys.Verify),

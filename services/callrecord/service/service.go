@@ -129,10 +129,13 @@ func Start(ctx context.Context, cfg Config) (_ *Service, err error) {
 	if err != nil {
 		return nil, err
 	}
-	_ = policy
 	js, err := jetstream.New(cfg.Conn)
 	if err != nil {
 		return nil, fmt.Errorf("callrecord jetstream: %w", err)
+	}
+	recordings, err := adapters.OpenRecordings(ctx, js)
+	if err != nil {
+		return nil, err
 	}
 	board, err := adapters.OpenBoard(ctx, cfg.Store, cfg.Clock)
 	if err != nil {
@@ -165,7 +168,11 @@ func Start(ctx context.Context, cfg Config) (_ *Service, err error) {
 			Rate:       command.NewRateHandler(deps),
 			OpenTicket: command.NewOpenTicketHandler(deps, adapters.TicketService{Conn: cfg.Conn}),
 			IngestCDR:  command.NewIngestCDRHandler(deps, board),
-			PBXKeys:    command.NewPBXKeysHandler(keys),
+			PBXKeys:    command.NewPBXKeysHandler(keys, cfg.Clock),
+
+			StoreRecording:  command.NewStoreRecordingHandler(deps, recordings, policy),
+			PlayRecording:   command.NewPlayRecordingHandler(deps),
+			PurgeRecordings: command.NewPurgeRecordingsHandler(deps, recordings, list, adapters.TicketHolds{Conn: cfg.Conn}),
 		},
 		Queries: query.NewHandlers(list, fresh, board),
 	}
@@ -182,6 +189,7 @@ func Start(ctx context.Context, cfg Config) (_ *Service, err error) {
 		}
 	})
 	s.loops.Go(ports.RingTimeoutScheduler{Reroute: a.Commands.Reroute, Interval: time.Second, Logger: cfg.Logger}.Run)
+	s.loops.Go(ports.PurgeScheduler{Purge: a.Commands.PurgeRecordings, Clock: cfg.Clock, Interval: cfg.PurgeInterval, Logger: cfg.Logger}.Run)
 	if err := errors.Join(ports.RegisterEndpoints(svc, a, cfg.Location), projection.RegisterControl(svc, runner)); err != nil {
 		_ = s.Stop()
 		return nil, err

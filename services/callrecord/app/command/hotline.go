@@ -152,46 +152,49 @@ func NewReportHandler(board HotlineBoard, known CallDirectory) ReportHandler {
 // Answered records that the ringing agent answered. A call that already
 // ended (the PBX reported the end first) is a conflict: its record stays
 // as the end left it.
-func (h ReportHandler) Answered(ctx context.Context, cmd callapi.CallTarget) (callapi.CallTarget, error) {
+func (h ReportHandler) Answered(ctx context.Context, cmd callapi.CallTarget) (callapi.CallState, error) {
 	if err := mayAct(ctx, "reporting a call", pbxOrStaff...); err != nil {
-		return cmd, err
+		return callapi.CallState{}, err
 	}
-	live, err := onBoard(ctx, h.board, func(b *acd.Board, now time.Time) (bool, error) {
-		if _, ok := b.Call(cmd.CallID); !ok {
-			return false, nil
+	state, err := onBoard(ctx, h.board, func(b *acd.Board, now time.Time) (callapi.CallState, error) {
+		c, ok := b.Call(cmd.CallID)
+		if !ok {
+			return callapi.CallState{}, nil
 		}
-		return true, b.Answered(cmd.CallID, now)
+		err := b.Answered(cmd.CallID, now)
+		return callapi.CallState{CallID: cmd.CallID, Status: callapi.StatusAnswered, AgentID: c.Agent}, err
 	})
-	if err != nil || live {
-		return cmd, err
+	if err != nil || state.Status != "" {
+		return state, err
 	}
 	if known, err := h.known.Known(ctx, cmd.CallID); err != nil || !known {
-		return cmd, errorOr(err, notFoundCall(cmd.CallID))
+		return state, errorOr(err, notFoundCall(cmd.CallID))
 	}
-	return cmd, problem.New(problem.CodeConflict, "call %s has already ended; an answer reported after the end is not recorded", cmd.CallID)
+	return state, problem.New(problem.CodeConflict, "call %s has already ended; an answer reported after the end is not recorded", cmd.CallID)
 }
 
 // Ended records the end of a call. Reporting the end of a call that has
 // ended (a PBX retrying) changes nothing.
-func (h ReportHandler) Ended(ctx context.Context, cmd callapi.End) (callapi.CallTarget, error) {
-	target := callapi.CallTarget{CallID: cmd.CallID}
+func (h ReportHandler) Ended(ctx context.Context, cmd callapi.End) (callapi.CallState, error) {
 	if err := mayAct(ctx, "reporting a call", pbxOrStaff...); err != nil {
-		return target, err
+		return callapi.CallState{}, err
 	}
 	if !validDisposition(cmd.Disposition) {
-		return target, problem.Validation(problem.FieldError{Field: "disposition",
+		return callapi.CallState{}, problem.Validation(problem.FieldError{Field: "disposition",
 			Message: "must be one of answered, abandoned, no_answer, busy, failed"})
 	}
-	live, err := onBoard(ctx, h.board, func(b *acd.Board, now time.Time) (bool, error) {
-		return b.Ended(cmd.CallID, cmd.Disposition, now), nil
+	end, err := onBoard(ctx, h.board, func(b *acd.Board, now time.Time) (callapi.CallEnded, error) {
+		end, _ := b.Ended(cmd.CallID, cmd.Disposition, now)
+		return end, nil
 	})
-	if err != nil || live {
-		return target, err
+	state := callapi.CallState{CallID: cmd.CallID, Status: callapi.StatusEnded, Disposition: end.Disposition, AgentID: end.AgentID}
+	if err != nil || end.CallID != "" {
+		return state, err
 	}
 	if known, err := h.known.Known(ctx, cmd.CallID); err != nil || !known {
-		return target, errorOr(err, notFoundCall(cmd.CallID))
+		return callapi.CallState{}, errorOr(err, notFoundCall(cmd.CallID))
 	}
-	return target, nil
+	return state, nil
 }
 
 func validDisposition(d string) bool {

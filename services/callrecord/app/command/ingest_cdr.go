@@ -38,7 +38,8 @@ func (h IngestCDRHandler) Handle(ctx context.Context, recs []callapi.CDRIngested
 	}
 	for _, rec := range recs {
 		_, err := onBoard(ctx, h.board, func(b *acd.Board, now time.Time) (bool, error) {
-			return b.Ended(rec.CallID, rec.Disposition, now), nil
+			_, live := b.Ended(rec.CallID, rec.Disposition, now)
+			return live, nil
 		})
 		if err != nil {
 			return res, err

@@ -2,6 +2,8 @@ package command
 
 import (
 	"context"
+	"sync"
+	"time"
 
 	"helpdesk/contracts/callapi"
 	"helpdesk/contracts/events"
@@ -14,17 +16,63 @@ import (
 // KeyRepository stores PBX keys.
 type KeyRepository = *aggregate.Repository[*pbxkey.Key]
 
-// PBXKeysHandler creates, revokes and verifies PBX keys.
+// PBXKeysHandler creates, revokes and verifies PBX keys. Every request of
+// a PBX is verified, so a verified key is remembered for a few seconds
+// (KeyCacheTTL) instead of being read from its events each time; a revoked
+// key stops working at once on the replica that revoked it and within
+// KeyCacheTTL on the others.
 type PBXKeysHandler struct {
-	keys KeyRepository
+	keys  KeyRepository
+	clock Clock
+	cache *keyCache
+}
+
+// KeyCacheTTL is how long a verified PBX key is remembered.
+const KeyCacheTTL = 5 * time.Second
+
+// keyCache remembers verified keys by key id.
+type keyCache struct {
+	mu   sync.Mutex
+	keys map[string]cachedKey
+}
+
+type cachedKey struct {
+	key     *pbxkey.Key
+	expires time.Time
+}
+
+func (c *keyCache) get(id string, now time.Time) (*pbxkey.Key, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.keys[id]
+	if !ok || now.After(e.expires) {
+		delete(c.keys, id)
+		return nil, false
+	}
+	return e.key, true
+}
+
+func (c *keyCache) put(id string, k *pbxkey.Key, now time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.keys) > 10_000 { // bound memory under a spray of made-up ids
+		clear(c.keys)
+	}
+	c.keys[id] = cachedKey{key: k, expires: now.Add(KeyCacheTTL)}
+}
+
+func (c *keyCache) forget(id string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.keys, id)
 }
 
 // NewPBXKeysHandler returns the handler.
-func NewPBXKeysHandler(keys KeyRepository) PBXKeysHandler {
-	if keys == nil {
-		panic("NewPBXKeysHandler: nil repository")
+func NewPBXKeysHandler(keys KeyRepository, clock Clock) PBXKeysHandler {
+	if keys == nil || clock == nil {
+		panic("NewPBXKeysHandler: nil dependency")
 	}
-	return PBXKeysHandler{keys: keys}
+	return PBXKeysHandler{keys: keys, clock: clock, cache: &keyCache{keys: map[string]cachedKey{}}}
 }
 
 // Create makes a key (admins); the key is in the answer only.
@@ -51,6 +99,7 @@ func (h PBXKeysHandler) Revoke(ctx context.Context, cmd callapi.KeyTarget) (call
 		return callapi.PBXKey{}, err
 	}
 	k, err := h.keys.Update(ctx, cmd.ID, 0, func(k *pbxkey.Key) ([]events.Payload, error) { return k.Revoke(), nil })
+	h.cache.forget(cmd.ID)
 	if err != nil {
 		return callapi.PBXKey{}, err
 	}
@@ -65,12 +114,18 @@ func (h PBXKeysHandler) Verify(ctx context.Context, cmd callapi.VerifyKey) (call
 	if !ok {
 		return callapi.PBXKey{}, invalid
 	}
-	k, _, err := h.keys.Load(ctx, id)
-	if problem.CodeOf(err) == problem.CodeNotFound {
-		return callapi.PBXKey{}, invalid
-	}
-	if err != nil {
-		return callapi.PBXKey{}, err
+	now := h.clock()
+	k, ok := h.cache.get(id, now)
+	if !ok {
+		var err error
+		k, _, err = h.keys.Load(ctx, id)
+		if problem.CodeOf(err) == problem.CodeNotFound {
+			return callapi.PBXKey{}, invalid
+		}
+		if err != nil {
+			return callapi.PBXKey{}, err
+		}
+		h.cache.put(id, k, now)
 	}
 	if !k.Verify(secret) {
 		return callapi.PBXKey{}, invalid

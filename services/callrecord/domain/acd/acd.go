@@ -390,16 +390,16 @@ func (b *Board) RingingTooLong(now time.Time, timeout time.Duration) []string {
 	return ids
 }
 
-// Ended removes a call with its disposition: a waiting call was
-// abandoned; an agent whose call ended goes to after-call work. A call the
-// board saw answered ended answered, whatever the PBX says; a ringing call
-// the PBX says ended answered was answered, and the answer the PBX did not
-// report is recorded now. Ending an unknown call (already ended) changes
-// nothing and reports false.
-func (b *Board) Ended(id, disposition string, now time.Time) bool {
+// Ended removes a call with its disposition and returns the end it
+// recorded: a waiting call was abandoned; an agent whose call ended goes
+// to after-call work. A call the board saw answered ended answered,
+// whatever the PBX says; a ringing call the PBX says ended answered was
+// answered, and the answer the PBX did not report is recorded now. Ending
+// an unknown call (already ended) changes nothing and reports false.
+func (b *Board) Ended(id, disposition string, now time.Time) (callapi.CallEnded, bool) {
 	c, ok := b.calls[id]
 	if !ok {
-		return false
+		return callapi.CallEnded{}, false
 	}
 	switch {
 	case c.Answered:
@@ -407,8 +407,9 @@ func (b *Board) Ended(id, disposition string, now time.Time) bool {
 	case disposition == callapi.DispositionAnswered && c.Agent != "":
 		b.record(callapi.CallAnswered{CallID: id, AgentID: c.Agent}, now)
 	}
-	b.record(callapi.CallEnded{CallID: id, Disposition: disposition, AgentID: c.Agent}, now)
-	return true
+	end := callapi.CallEnded{CallID: id, Disposition: disposition, AgentID: c.Agent}
+	b.record(end, now)
+	return end, true
 }
 
 // ring makes agent a ring for call c.

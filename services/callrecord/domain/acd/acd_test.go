@@ -104,7 +104,7 @@ func TestBoard_serves_waiting_calls_as_agents_become_free(t *testing.T) {
 		t.Fatalf("waiting %v, want 3 4 5", got)
 	}
 	// A ends call 1 and does after-call work: nothing moves.
-	if !b.Ended("1", "answered", at(20)) {
+	if _, ok := b.Ended("1", "answered", at(20)); !ok {
 		t.Fatal("call 1 unknown")
 	}
 	if a, _ := b.Agent("a"); a.State != acd.StateAfterCallWork || a.Call != "" {
@@ -185,7 +185,10 @@ func TestBoard_changes_nothing_on_a_repeated_report(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if !b.Ended("1", "answered", at(20)) || b.Ended("1", "answered", at(21)) {
+	if _, ok := b.Ended("1", "answered", at(20)); !ok {
+		t.Fatal("ending a call")
+	}
+	if _, again := b.Ended("1", "answered", at(21)); again {
 		t.Error("ending twice: the second should report an unknown call")
 	}
 }
