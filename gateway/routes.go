@@ -40,7 +40,8 @@ func (s *Server) routes() {
 	authed.GET("/tickets/:id/events", s.ticketEvents)
 	authed.POST("/tickets/:id/assign", ticketCommand(s, ticketapi.EndpointAssign, func(t ticketapi.Target, c *echo.Context) (any, error) {
 		cmd := ticketapi.AssignTicket{Target: t}
-		return cmd, decode(c, &cmd)
+		err := decode(c, &cmd)
+		return cmd, err
 	}))
 	authed.POST("/tickets/:id/start", ticketCommand(s, ticketapi.EndpointStart, func(t ticketapi.Target, c *echo.Context) (any, error) {
 		cmd := ticketapi.StartWork{Target: t}
@@ -48,21 +49,26 @@ func (s *Server) routes() {
 	}))
 	authed.POST("/tickets/:id/replies", ticketCommand(s, ticketapi.EndpointReply, func(t ticketapi.Target, c *echo.Context) (any, error) {
 		cmd := ticketapi.AddReply{Target: t}
-		return cmd, decode(c, &cmd)
+		err := decode(c, &cmd)
+		return cmd, err
 	}))
 	authed.POST("/tickets/:id/resolve", ticketCommand(s, ticketapi.EndpointResolve, func(t ticketapi.Target, c *echo.Context) (any, error) {
 		cmd := ticketapi.ResolveTicket{Target: t}
-		return cmd, decode(c, &cmd)
+		err := decode(c, &cmd)
+		return cmd, err
 	}))
 	authed.POST("/tickets/:id/close", ticketCommand(s, ticketapi.EndpointClose, func(t ticketapi.Target, c *echo.Context) (any, error) {
 		cmd := ticketapi.CloseTicket{Target: t}
-		return cmd, decode(c, &cmd)
+		err := decode(c, &cmd)
+		return cmd, err
 	}))
 	authed.POST("/tickets/:id/reopen", ticketCommand(s, ticketapi.EndpointReopen, func(t ticketapi.Target, c *echo.Context) (any, error) {
 		cmd := ticketapi.ReopenTicket{Target: t}
-		return cmd, decode(c, &cmd)
+		err := decode(c, &cmd)
+		return cmd, err
 	}))
 	s.kbRoutes(authed)
+	s.callRoutes(e, api, authed)
 	e.RouteNotFound("/*", func(*echo.Context) error { return echo.ErrNotFound })
 }
 
@@ -270,7 +276,7 @@ func (s *Server) ready(c *echo.Context) error {
 	if s.cfg.Conn.Status() != nats.CONNECTED {
 		return problem.New(problem.CodeUnavailable, "not connected to NATS (%s)", s.cfg.Conn.Status())
 	}
-	for _, svc := range []string{subjects.ServiceIdentity, subjects.ServiceTicket, subjects.ServiceKnowledge} {
+	for _, svc := range []string{subjects.ServiceIdentity, subjects.ServiceTicket, subjects.ServiceKnowledge, subjects.ServiceCallRecord} {
 		ctx, cancel := context.WithTimeout(c.Request().Context(), time.Second)
 		_, err := s.cfg.Conn.RequestWithContext(ctx, "$SRV.PING.helpdesk-"+svc, nil)
 		cancel()
