@@ -24,6 +24,7 @@ import (
 	"helpdesk/infra/eventstore"
 	"helpdesk/infra/natsembed"
 	"helpdesk/infra/sqlstore"
+	callrecord "helpdesk/services/callrecord/service"
 	identity "helpdesk/services/identity/service"
 	knowledge "helpdesk/services/knowledge/service"
 	ticketdomain "helpdesk/services/ticket/domain/ticket"
@@ -31,7 +32,7 @@ import (
 )
 
 // Services lists the services `helpdesk serve` can run, in start order.
-var Services = []string{subjects.ServiceIdentity, subjects.ServiceTicket, subjects.ServiceKnowledge}
+var Services = []string{subjects.ServiceIdentity, subjects.ServiceTicket, subjects.ServiceKnowledge, subjects.ServiceCallRecord}
 
 // UpConfig configures the all-in-one system.
 type UpConfig struct {
@@ -59,6 +60,9 @@ type UpConfig struct {
 	SearchCache int
 	// DeadlineInterval is how often SLA and auto-close deadlines are checked.
 	DeadlineInterval time.Duration
+	// RecordingRetention is how many working days call recordings are kept
+	// (at least 10, the default when 0).
+	RecordingRetention int
 	// Policy overrides the ticket lifecycle rules (SLA targets, auto-close
 	// and reopen windows); the zero value means ticket.DefaultPolicy.
 	Policy ticketdomain.Policy
@@ -103,6 +107,8 @@ type System struct {
 	Ticket *ticket.Service
 	// Knowledge is the running knowledge service.
 	Knowledge *knowledge.Service
+	// CallRecord is the running call-record service.
+	CallRecord *callrecord.Service
 
 	nats   *natsembed.Server
 	parts  *Parts
@@ -131,7 +137,8 @@ func Up(ctx context.Context, cfg UpConfig) (*System, error) {
 	parts, err := StartParts(ctx, PartsConfig{
 		Conn: nc, Services: Services, Gateway: true, Listen: cfg.Listen, DB: cfg.DB, IndexDir: cfg.IndexDir, SearchCache: cfg.SearchCache,
 		JWTSecret: cfg.JWTSecret, AdminPassword: cfg.AdminPassword, EnsureAdmin: true,
-		DeadlineInterval: cfg.DeadlineInterval, Policy: cfg.Policy, Clock: cfg.Clock, Logger: cfg.Logger, Registry: reg,
+		DeadlineInterval: cfg.DeadlineInterval, RecordingRetention: cfg.RecordingRetention,
+		Policy: cfg.Policy, Clock: cfg.Clock, Logger: cfg.Logger, Registry: reg,
 	})
 	if err != nil {
 		nc.Close()
@@ -140,7 +147,7 @@ func Up(ctx context.Context, cfg UpConfig) (*System, error) {
 	}
 	return &System{
 		URL: parts.URL, NATSURL: srv.ClientURL(), AdminPassword: parts.AdminPassword,
-		Registry: reg, Ticket: parts.Ticket, Knowledge: parts.Knowledge, nats: srv, parts: parts,
+		Registry: reg, Ticket: parts.Ticket, Knowledge: parts.Knowledge, CallRecord: parts.CallRecord, nats: srv, parts: parts,
 	}, nil
 }
 
@@ -184,10 +191,12 @@ type PartsConfig struct {
 	AdminPassword    string
 	JWTSecret        string
 	DeadlineInterval time.Duration
-	Policy           ticketdomain.Policy
-	Clock            func() time.Time
-	Logger           *slog.Logger
-	Registry         *prometheus.Registry
+	// RecordingRetention: see UpConfig.
+	RecordingRetention int
+	Policy             ticketdomain.Policy
+	Clock              func() time.Time
+	Logger             *slog.Logger
+	Registry           *prometheus.Registry
 }
 
 // Parts are running parts of Helpdesk.
@@ -196,6 +205,7 @@ type Parts struct {
 	AdminPassword string
 	Ticket        *ticket.Service
 	Knowledge     *knowledge.Service
+	CallRecord    *callrecord.Service
 
 	conn     *nats.Conn
 	identity *identity.Service
@@ -242,6 +252,14 @@ func StartParts(ctx context.Context, cfg PartsConfig) (_ *Parts, err error) {
 			p.Knowledge, err = knowledge.Start(ctx, knowledge.Config{
 				Conn: cfg.Conn, Store: store, DB: p.db, IndexDir: cfg.IndexDir, SearchCache: cfg.SearchCache,
 				Logger: cfg.Logger, Registerer: cfg.Registry, Clock: cfg.Clock,
+			})
+		case subjects.ServiceCallRecord:
+			if err = p.openDB(ctx, cfg.DB); err != nil {
+				return nil, err
+			}
+			p.CallRecord, err = callrecord.Start(ctx, callrecord.Config{
+				Conn: cfg.Conn, Store: store, DB: p.db, Calendar: calendar.NewChina(),
+				RetentionWorkingDays: cfg.RecordingRetention, Logger: cfg.Logger, Registerer: cfg.Registry, Clock: cfg.Clock,
 			})
 		default:
 			err = fmt.Errorf("unknown service %q (have %v)", name, Services)
@@ -307,6 +325,10 @@ func (p *Parts) Stop(ctx context.Context) error {
 	if p.gateway != nil {
 		errs = append(errs, p.gateway.Shutdown(ctx))
 		p.gateway = nil
+	}
+	if p.CallRecord != nil {
+		errs = append(errs, p.CallRecord.Stop())
+		p.CallRecord = nil
 	}
 	if p.Knowledge != nil {
 		errs = append(errs, p.Knowledge.Stop())

@@ -31,6 +31,7 @@ import (
 	"helpdesk/infra/natsembed"
 	"helpdesk/infra/sqlstore"
 	"helpdesk/infra/telemetry"
+	"helpdesk/services/callrecord/domain/retention"
 	ticketdomain "helpdesk/services/ticket/domain/ticket"
 )
 
@@ -105,6 +106,8 @@ type common struct {
 	reopenDays int
 	// searchCache is how many knowledge search results are cached.
 	searchCache int
+	// retentionDays is how many working days call recordings are kept.
+	retentionDays int
 }
 
 func (c *common) register(fs *flag.FlagSet, withDB bool) {
@@ -116,6 +119,7 @@ func (c *common) register(fs *flag.FlagSet, withDB bool) {
 		fs.IntVar(&c.reopenDays, "reopen-window-days", envInt("HELPDESK_REOPEN_WINDOW_DAYS", def.ReopenWindow), "working days after resolution within which a ticket can be reopened (HELPDESK_REOPEN_WINDOW_DAYS)")
 		fs.StringVar(&c.dbDriver, "db-driver", env("HELPDESK_DB_DRIVER", ""), "read-model database: sqlite or postgres; default sqlite under the data dir (HELPDESK_DB_DRIVER)")
 		fs.StringVar(&c.dbDSN, "db-dsn", env("HELPDESK_DB_DSN", ""), "read-model database: SQLite file path or PostgreSQL URL (HELPDESK_DB_DSN)")
+		fs.IntVar(&c.retentionDays, "recording-retention-days", envInt("HELPDESK_RECORDING_RETENTION_DAYS", retention.MinimumWorkingDays), "working days call recordings are kept before they are purged; at least 10 (HELPDESK_RECORDING_RETENTION_DAYS)")
 		fs.IntVar(&c.searchCache, "search-cache", envInt("HELPDESK_SEARCH_CACHE", 10000), "knowledge search and suggestion results kept until an index changes; 0 for none (HELPDESK_SEARCH_CACHE)")
 	}
 }
@@ -134,6 +138,10 @@ func (c *common) setup(stderr io.Writer) (*slog.Logger, ticketdomain.Policy, err
 	log, err := c.logger(stderr)
 	if err != nil || !c.withDB {
 		return log, ticketdomain.Policy{}, err
+	}
+	if c.retentionDays < retention.MinimumWorkingDays {
+		return nil, ticketdomain.Policy{}, fmt.Errorf("--recording-retention-days is %d: recordings must be kept at least %d working days",
+			c.retentionDays, retention.MinimumWorkingDays)
 	}
 	p := ticketdomain.DefaultPolicy()
 	p.AutoCloseAfter, p.ReopenWindow = c.autoClose, c.reopenDays
@@ -204,7 +212,7 @@ func up(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	sys, err := launcher.Up(ctx, launcher.UpConfig{
 		DataDir: *dataDir, Listen: *listen, NATSListen: *natsListen, NATSSyncAlways: syncAlways, NATSSyncInterval: syncInterval,
 		AdminPassword: os.Getenv("HELPDESK_ADMIN_PASSWORD"), JWTSecret: os.Getenv("HELPDESK_JWT_SECRET"),
-		DB: c.db(*dataDir + "/readmodels.db"), SearchCache: c.cacheSize(), Policy: policy, Logger: log,
+		DB: c.db(*dataDir + "/readmodels.db"), SearchCache: c.cacheSize(), RecordingRetention: c.retentionDays, Policy: policy, Logger: log,
 	})
 	if err != nil {
 		return err
@@ -306,7 +314,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	cfg := launcher.PartsConfig{
 		Conn: nc, Services: []string{name}, DB: c.db(*dataDir + "/" + name + ".db"), IndexDir: filepath.Join(*dataDir, "search"), SearchCache: c.cacheSize(),
-		EnsureAdmin: *admin, AdminPassword: os.Getenv("HELPDESK_ADMIN_PASSWORD"), Policy: policy, Logger: log, Registry: launcher.NewRegistry(),
+		RecordingRetention: c.retentionDays, EnsureAdmin: *admin, AdminPassword: os.Getenv("HELPDESK_ADMIN_PASSWORD"), Policy: policy, Logger: log, Registry: launcher.NewRegistry(),
 	}
 	return runParts(ctx, nc, cfg, "service "+name, stdout)
 }

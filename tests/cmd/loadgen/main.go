@@ -6,7 +6,7 @@
 // and search and suggestion latency from many clients. Every target is on
 // loopback; every phase is bounded in time.
 //
-//	go run ./tests/cmd/loadgen [-c 32] [-d 10s] [-phase all|raw|system|kb] [-kb-articles 100000]
+//	go run ./tests/cmd/loadgen [-c 32] [-d 10s] [-phase all|raw|system|hotline|kb] [-kb-articles 100000]
 //	    [-kb-clients 50] [-kb-pause 150ms] [-kb-cache 10000|-1] [-kb-clients-in-process] [-json out.json] [-cpuprofile cpu.prof]
 package main
 
@@ -56,25 +56,26 @@ type config struct {
 
 // Result is everything one run measured.
 type Result struct {
-	Machine           string    `json:"machine"`
-	Concurrency       int       `json:"concurrency"`
-	DurationSeconds   float64   `json:"duration_seconds"`
-	RawAppendsPerSec  float64   `json:"raw_appends_per_sec"`
-	RawP50Ms          float64   `json:"raw_p50_ms"`
-	RawP99Ms          float64   `json:"raw_p99_ms"`
-	CreatesPerSec     float64   `json:"creates_per_sec"`
-	CreateP50Ms       float64   `json:"create_p50_ms"`
-	CreateP99Ms       float64   `json:"create_p99_ms"`
-	CreateMaxMs       float64   `json:"create_max_ms"`
-	CreateErrors      int64     `json:"create_errors"`
-	LagLoadedP50Ms    float64   `json:"visibility_lag_under_load_p50_ms"`
-	LagLoadedP99Ms    float64   `json:"visibility_lag_under_load_p99_ms"`
-	LagLoadedSamples  int       `json:"visibility_lag_under_load_samples"`
-	LagQuietP50Ms     float64   `json:"visibility_lag_quiet_p50_ms"`
-	LagQuietP99Ms     float64   `json:"visibility_lag_quiet_p99_ms"`
-	LagQuietSamples   int       `json:"visibility_lag_quiet_samples"`
-	RatioToRawPercent float64   `json:"ratio_to_raw_percent"`
-	KB                *KBResult `json:"knowledge_base,omitempty"`
+	Machine           string         `json:"machine"`
+	Concurrency       int            `json:"concurrency"`
+	DurationSeconds   float64        `json:"duration_seconds"`
+	RawAppendsPerSec  float64        `json:"raw_appends_per_sec"`
+	RawP50Ms          float64        `json:"raw_p50_ms"`
+	RawP99Ms          float64        `json:"raw_p99_ms"`
+	CreatesPerSec     float64        `json:"creates_per_sec"`
+	CreateP50Ms       float64        `json:"create_p50_ms"`
+	CreateP99Ms       float64        `json:"create_p99_ms"`
+	CreateMaxMs       float64        `json:"create_max_ms"`
+	CreateErrors      int64          `json:"create_errors"`
+	LagLoadedP50Ms    float64        `json:"visibility_lag_under_load_p50_ms"`
+	LagLoadedP99Ms    float64        `json:"visibility_lag_under_load_p99_ms"`
+	LagLoadedSamples  int            `json:"visibility_lag_under_load_samples"`
+	LagQuietP50Ms     float64        `json:"visibility_lag_quiet_p50_ms"`
+	LagQuietP99Ms     float64        `json:"visibility_lag_quiet_p99_ms"`
+	LagQuietSamples   int            `json:"visibility_lag_quiet_samples"`
+	RatioToRawPercent float64        `json:"ratio_to_raw_percent"`
+	KB                *KBResult      `json:"knowledge_base,omitempty"`
+	Hotline           *HotlineResult `json:"hotline,omitempty"`
 }
 
 func main() {
@@ -89,7 +90,7 @@ func main() {
 	flag.IntVar(&cfg.concurrency, "c", 32, "concurrent clients (and concurrent raw appenders)")
 	flag.DurationVar(&cfg.duration, "d", 10*time.Second, "measured duration of each phase")
 	flag.DurationVar(&cfg.warmup, "warmup", time.Second, "unmeasured warm-up before each phase")
-	flag.StringVar(&cfg.phase, "phase", "all", "all, raw, system or kb")
+	flag.StringVar(&cfg.phase, "phase", "all", "all, raw, system, hotline or kb")
 	flag.IntVar(&cfg.kbArticles, "kb-articles", 100_000, "generated articles in the knowledge-base phase")
 	flag.IntVar(&cfg.kbClients, "kb-clients", 50, "concurrent search and suggestion clients")
 	flag.BoolVar(&cfg.kbInProcess, "kb-clients-in-process", false, "run the search clients in this process, beside the system, instead of in a child process")
@@ -116,6 +117,12 @@ func run(cfg config) error {
 	if cfg.phase == "all" || cfg.phase == "system" {
 		if err := systemPhase(cfg, &res); err != nil {
 			return fmt.Errorf("system phase: %w", err)
+		}
+	}
+	if cfg.phase == "all" || cfg.phase == "hotline" {
+		res.Hotline = &HotlineResult{}
+		if err := hotlinePhase(cfg, res.Hotline); err != nil {
+			return fmt.Errorf("hotline phase: %w", err)
 		}
 	}
 	if cfg.phase == "all" || cfg.phase == "kb" {
@@ -269,7 +276,7 @@ func rawPhase(cfg config, res *Result) error {
 // startSystem starts `helpdesk up` in dir for the load, with the search
 // cache size given (0 for the default), and signs the admin in.
 func startSystem(dir string, clients, searchCache int) (sys *launcher.System, anon, admin *api, err error) {
-	logger := slog.New(slog.NewJSONHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	logger := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	sys, err = launcher.Up(context.Background(), launcher.UpConfig{
 		DataDir: dir, Listen: "127.0.0.1:0", NATSListen: "127.0.0.1:-1", NATSSyncInterval: syncInterval,
 		AdminPassword: adminPassword, Logger: logger, SearchCache: searchCache,
@@ -311,10 +318,11 @@ func startCPUProfile(path string) (stop func(), err error) {
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
-// api is a small HTTP client of the gateway.
+// api is a small HTTP client of the gateway, signed in with a token or,
+// as a PBX, with an API key.
 type api struct {
-	base, token string
-	http        *http.Client
+	base, token, apiKey string
+	http                *http.Client
 }
 
 func (a *api) post(ctx context.Context, path string, body any) (int, []byte, error) {
@@ -338,6 +346,9 @@ func (a *api) do(req *http.Request) (int, []byte, error) {
 	req.Header.Set("Content-Type", "application/json")
 	if a.token != "" {
 		req.Header.Set("Authorization", "Bearer "+a.token)
+	}
+	if a.apiKey != "" {
+		req.Header.Set("X-API-Key", a.apiKey)
 	}
 	resp, err := a.http.Do(req)
 	if err != nil {
@@ -541,6 +552,17 @@ func report(r Result) {
 		fmt.Println()
 		fmt.Printf("  goal: gateway throughput >= 15%% of raw appends: %s (%.1f%%)\n", verdict(ratio >= 15), ratio)
 		fmt.Printf("  goal: p99 visibility lag < 100 ms under load:   %s (%.1f ms)\n", verdict(r.LagLoadedP99Ms < 100), r.LagLoadedP99Ms)
+	}
+	if h := r.Hotline; h != nil {
+		fmt.Println()
+		row(fmt.Sprintf("hotline: %d agents, %d calls at once", h.Agents, h.Callers), "")
+		row("routing decisions/s (POST /api/v1/calls)", "%.0f", h.Decisions)
+		row("routing latency p50 / p99 (ms)", "%.1f / %.1f", h.Routing.P50Ms, h.Routing.P99Ms)
+		row("whole call p50 / p99 (ms), 4 requests", "%.1f / %.1f", h.Cycle.P50Ms, h.Cycle.P99Ms)
+		row("floor: GET /healthz p50 / p99 (ms)", "%.1f / %.1f", h.Floor.P50Ms, h.Floor.P99Ms)
+		row("calls queued / errors", "%d / %d", h.Queued, h.Errors)
+		fmt.Println()
+		fmt.Printf("  goal: routing p99 < 20 ms, %d calls at once:      %s (%.1f ms)\n", h.Callers, verdict(h.Decisions > 0 && h.Errors == 0 && h.Routing.P99Ms < 20), h.Routing.P99Ms)
 	}
 	if k := r.KB; k != nil {
 		fmt.Println()
