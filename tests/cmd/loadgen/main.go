@@ -276,7 +276,7 @@ func rawPhase(cfg config, res *Result) error {
 // startSystem starts `helpdesk up` in dir for the load, with the search
 // cache size given (0 for the default), and signs the admin in.
 func startSystem(dir string, clients, searchCache int) (sys *launcher.System, anon, admin *api, err error) {
-	logger := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	logger := slog.New(slog.NewJSONHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	sys, err = launcher.Up(context.Background(), launcher.UpConfig{
 		DataDir: dir, Listen: "127.0.0.1:0", NATSListen: "127.0.0.1:-1", NATSSyncInterval: syncInterval,
 		AdminPassword: adminPassword, Logger: logger, SearchCache: searchCache,
