@@ -47,6 +47,15 @@ type AppendResult struct {
 	Duplicate bool
 }
 
+// ChainResult says how much of a chain was stored.
+type ChainResult struct {
+	// Stored is how many events, from the first, were stored.
+	Stored int
+	// Version is the stream sequence of the last stored event (the
+	// aggregate's version), or the expected version when none was stored.
+	Version uint64
+}
+
 // Store is an append-only event log with one ordered subject per aggregate.
 //
 // Implementations are safe for concurrent use. Append is atomic: either all
@@ -57,6 +66,18 @@ type Store interface {
 	// error wrapping ErrConflict and stores nothing. On success each
 	// envelope's AggregateVersion in evs is set to its stream sequence.
 	Append(ctx context.Context, agg subjects.Aggregate, evs []events.Envelope, opts AppendOptions) (AppendResult, error)
+	// AppendChain stores evs as the next events of agg, each in a message of
+	// its own, sent one after the other without waiting for the one
+	// before: the first event needs opts.ExpectedVersion to be agg's
+	// version, and every later one needs the event before it to be the
+	// last thing stored in the stream. What is stored is therefore always
+	// a prefix of evs, with nothing between its events; when not all were
+	// stored, the error says why the first missing one was refused
+	// (ErrConflict when another writer came first). Chain only events
+	// that each stand alone: a command's events belong in one Append.
+	// opts.IdempotencyKey is not supported. On success each envelope's
+	// AggregateVersion is set.
+	AppendChain(ctx context.Context, agg subjects.Aggregate, evs []events.Envelope, opts AppendOptions) (ChainResult, error)
 	// Load returns every event of agg in order, with AggregateVersion set;
 	// an aggregate with no events yields an empty slice and no error.
 	Load(ctx context.Context, agg subjects.Aggregate) ([]events.Envelope, error)

@@ -24,6 +24,7 @@ const DuplicateWindow = 24 * time.Hour
 // JetStream error codes for a failed expected-last-sequence check: 10071 on a
 // single server or R1 stream, 10164 from replicated streams.
 const (
+	errCodeWrongLastMsgID              = 10070
 	errCodeWrongLastSequence           = 10071
 	errCodeWrongLastSequenceReplicated = 10164
 )
@@ -181,11 +182,57 @@ func (s *JetStream) appendBatch(ctx context.Context, agg subjects.Aggregate, evs
 	return AppendResult{Version: ack.Sequence}, nil
 }
 
+// AppendChain implements Store: every event is published at once with its
+// id as Nats-Msg-Id; the first expects the aggregate's version, each later
+// one Nats-Expected-Last-Msg-Id of the event before it.
+func (s *JetStream) AppendChain(ctx context.Context, agg subjects.Aggregate, evs []events.Envelope, opts AppendOptions) (ChainResult, error) {
+	res := ChainResult{Version: opts.ExpectedVersion}
+	if len(evs) == 0 {
+		return res, ErrNoEvents
+	}
+	if opts.IdempotencyKey != "" {
+		return res, fmt.Errorf("append chain to %s: idempotency keys are not supported", agg.Subject())
+	}
+	subject := agg.Subject()
+	acks := make([]jetstream.PubAckFuture, 0, len(evs))
+	var sendErr error
+	for i, e := range evs {
+		expect := jetstream.WithExpectLastSequencePerSubject(opts.ExpectedVersion)
+		if i > 0 {
+			expect = jetstream.WithExpectLastMsgID(evs[i-1].ID)
+		}
+		ack, err := s.js.PublishMsgAsync(EncodeMsg(subject, e), expect, jetstream.WithMsgID(e.ID))
+		if err != nil {
+			sendErr = wrapPublishError(agg, err)
+			break
+		}
+		acks = append(acks, ack)
+	}
+	var firstErr error
+	for i, ack := range acks {
+		select {
+		case pa := <-ack.Ok():
+			if firstErr == nil {
+				evs[i].AggregateVersion = pa.Sequence
+				res.Stored, res.Version = i+1, pa.Sequence
+			}
+		case err := <-ack.Err():
+			if firstErr == nil {
+				firstErr = wrapPublishError(agg, err)
+			}
+		case <-ctx.Done():
+			// The outcome is unknown: the caller must reload.
+			return res, fmt.Errorf("append chain to %s: %w", agg.Subject(), ctx.Err())
+		}
+	}
+	return res, errors.Join(firstErr, sendErr)
+}
+
 func wrapPublishError(agg subjects.Aggregate, err error) error {
 	var apiErr *jetstream.APIError
 	if errors.As(err, &apiErr) {
 		switch apiErr.ErrorCode {
-		case errCodeWrongLastSequence, errCodeWrongLastSequenceReplicated:
+		case errCodeWrongLastSequence, errCodeWrongLastSequenceReplicated, errCodeWrongLastMsgID:
 			return fmt.Errorf("append to %s: %w (%s)", agg.Subject(), ErrConflict, apiErr.Description)
 		}
 	}

@@ -45,6 +45,9 @@ func Run(t *testing.T, service string, newStore func(t *testing.T) eventstore.St
 		{"aggregates are isolated", testIsolation},
 		{"concurrent writers: exactly one wins", testConcurrentWriters},
 		{"no events is an error", testNoEvents},
+		{"chain stores every event in order", testChain},
+		{"chain after a stale version stores nothing", testChainConflict},
+		{"chain broken by another writer stores a prefix", testChainBroken},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -269,5 +272,78 @@ func testNoEvents(t *testing.T, s eventstore.Store, service string) {
 	_, err := s.Append(context.Background(), newAggregate(service), nil, eventstore.AppendOptions{})
 	if !errors.Is(err, eventstore.ErrNoEvents) {
 		t.Fatalf("err = %v, want ErrNoEvents", err)
+	}
+}
+
+func testChain(t *testing.T, s eventstore.Store, service string) {
+	agg := newAggregate(service)
+	first := appendOK(t, s, agg, 0, event(t, agg, 0))
+	evs := []events.Envelope{event(t, agg, 1), event(t, agg, 2), event(t, agg, 3)}
+	res, err := s.AppendChain(context.Background(), agg, evs, eventstore.AppendOptions{ExpectedVersion: first.Version})
+	if err != nil || res.Stored != 3 || res.Version != evs[2].AggregateVersion {
+		t.Fatalf("AppendChain = %+v, %v", res, err)
+	}
+	got := load(t, s, agg)
+	if len(got) != 4 {
+		t.Fatalf("loaded %d events, want 4", len(got))
+	}
+	for i, e := range got[1:] {
+		if e.ID != evs[i].ID || e.AggregateVersion != evs[i].AggregateVersion {
+			t.Errorf("event %d: %s v%d, want %s v%d", i+1, e.ID, e.AggregateVersion, evs[i].ID, evs[i].AggregateVersion)
+		}
+	}
+}
+
+func testChainConflict(t *testing.T, s eventstore.Store, service string) {
+	agg := newAggregate(service)
+	first := appendOK(t, s, agg, 0, event(t, agg, 0))
+	appendOK(t, s, agg, first.Version, event(t, agg, 1))
+	evs := []events.Envelope{event(t, agg, 2), event(t, agg, 3), event(t, agg, 4)}
+	res, err := s.AppendChain(context.Background(), agg, evs, eventstore.AppendOptions{ExpectedVersion: first.Version})
+	if !errors.Is(err, eventstore.ErrConflict) || res.Stored != 0 || res.Version != first.Version {
+		t.Fatalf("AppendChain on a stale version = %+v, %v; want nothing stored and a conflict", res, err)
+	}
+	if got := load(t, s, agg); len(got) != 2 {
+		t.Fatalf("loaded %d events, want 2: the chain stored something", len(got))
+	}
+}
+
+// testChainBroken appends to another aggregate of the same stream while
+// a long chain is in flight: the chain stops where the other event
+// landed, and what it stored is a prefix with nothing between its events.
+func testChainBroken(t *testing.T, s eventstore.Store, service string) {
+	agg, other := newAggregate(service), newAggregate(service)
+	const n = 2000
+	evs := make([]events.Envelope, n)
+	for i := range evs {
+		evs[i] = event(t, agg, i)
+	}
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for i := range 20 {
+			time.Sleep(time.Millisecond)
+			appendOK(t, s, other, uint64(0), event(t, other, i))
+			other = newAggregate(service)
+		}
+	})
+	res, err := s.AppendChain(context.Background(), agg, evs, eventstore.AppendOptions{})
+	wg.Wait()
+	got := load(t, s, agg)
+	if len(got) != res.Stored {
+		t.Fatalf("loaded %d events, the chain says %d were stored", len(got), res.Stored)
+	}
+	for i, e := range got {
+		if e.ID != evs[i].ID {
+			t.Fatalf("event %d is %s, want %s: not a prefix", i, e.ID, evs[i].ID)
+		}
+		if i > 0 && e.AggregateVersion != got[i-1].AggregateVersion+1 {
+			t.Fatalf("event %d at %d, the one before at %d: something came between", i, e.AggregateVersion, got[i-1].AggregateVersion)
+		}
+	}
+	if res.Stored < n && !errors.Is(err, eventstore.ErrConflict) {
+		t.Fatalf("a broken chain (%d of %d stored) is not a conflict: %v", res.Stored, n, err)
+	}
+	if res.Stored == n {
+		t.Logf("the other writer never came between; the chain was stored whole")
 	}
 }
