@@ -34,8 +34,6 @@ const (
 	EventAgentLoggedIn     = "hotline.agent_logged_in"
 	EventAgentStateChanged = "hotline.agent_state_changed"
 	EventCallReceived      = "hotline.call_received"
-	EventCallRouted        = "hotline.call_routed"
-	EventCallQueued        = "hotline.call_queued"
 	EventCallAnswered      = "hotline.call_answered"
 	EventCallNotAnswered   = "hotline.call_not_answered"
 	EventCallEnded         = "hotline.call_ended"
@@ -89,39 +87,30 @@ type AgentLoggedIn struct {
 
 // AgentStateChanged is the payload of hotline.agent_state_changed: the
 // agent (or the PBX for them) set a state; offline signs the agent out.
-// The states a call brings (busy while it rings and is talked, away after
-// a call rang out, after-call work when it ends) follow from the call
-// events and have no event of their own.
+// An agent who became ready and took the longest-waiting call they can
+// carries that decision in Routing. The states a call brings (busy while
+// it rings and is talked, away after a call rang out, after-call work
+// when it ends) follow from the call events and have no event of their
+// own.
 type AgentStateChanged struct {
-	AgentID string `json:"agent_id"`
-	State   string `json:"state" jsonschema:"enum=ready,enum=busy,enum=after_call_work,enum=away,enum=offline"`
+	AgentID string   `json:"agent_id"`
+	State   string   `json:"state" jsonschema:"enum=ready,enum=busy,enum=after_call_work,enum=away,enum=offline"`
+	Routing *Routing `json:"routing,omitempty"`
 }
 
 // CallReceived is the payload of hotline.call_received: the PBX offered a
-// call. Caller is the caller's full number: the event log is the record of
+// call, and Routing is what the board decided, as the PBX was told: ring
+// an agent (busy from then on) and announce their work number, or keep
+// the caller waiting at a place in the queue. One decision is one event.
+// Caller is the caller's full number: the event log is the record of
 // account; views mask it for everyone but admins.
 type CallReceived struct {
 	CallID  string `json:"call_id" jsonschema:"minLength=1,maxLength=128"`
 	Caller  string `json:"caller" jsonschema:"maxLength=40"`
 	Hotline string `json:"hotline" jsonschema:"maxLength=40"`
 	// Skill is the skill the caller's IVR choice needs; empty for any agent.
-	Skill string `json:"skill,omitempty"`
-}
-
-// CallRouted is the payload of hotline.call_routed: the agent's phone
-// rings for the call, and the PBX announces the work number.
-type CallRouted struct {
-	CallID     string `json:"call_id"`
-	AgentID    string `json:"agent_id"`
-	Extension  string `json:"extension"`
-	WorkNumber string `json:"work_number"`
-}
-
-// CallQueued is the payload of hotline.call_queued: no ready agent has the
-// skill, and the call waits at Position (1 is next).
-type CallQueued struct {
-	CallID   string `json:"call_id"`
-	Position int    `json:"position"`
+	Skill   string  `json:"skill,omitempty"`
+	Routing Routing `json:"routing"`
 }
 
 // CallAnswered is the payload of hotline.call_answered.
@@ -131,10 +120,12 @@ type CallAnswered struct {
 }
 
 // CallNotAnswered is the payload of hotline.call_not_answered: the agent's
-// phone rang longer than the timeout; the call is routed again.
+// phone rang longer than the timeout, the agent is set away, and Routing
+// is where the call went next.
 type CallNotAnswered struct {
-	CallID  string `json:"call_id"`
-	AgentID string `json:"agent_id"`
+	CallID  string  `json:"call_id"`
+	AgentID string  `json:"agent_id"`
+	Routing Routing `json:"routing"`
 }
 
 // CallEnded is the payload of hotline.call_ended.
@@ -223,12 +214,6 @@ func (AgentStateChanged) EventType() string { return EventAgentStateChanged }
 func (CallReceived) EventType() string { return EventCallReceived }
 
 // EventType implements events.Payload.
-func (CallRouted) EventType() string { return EventCallRouted }
-
-// EventType implements events.Payload.
-func (CallQueued) EventType() string { return EventCallQueued }
-
-// EventType implements events.Payload.
 func (CallAnswered) EventType() string { return EventCallAnswered }
 
 // EventType implements events.Payload.
@@ -269,12 +254,6 @@ func (AgentStateChanged) SchemaVersion() int { return 1 }
 
 // SchemaVersion implements events.Payload.
 func (CallReceived) SchemaVersion() int { return 1 }
-
-// SchemaVersion implements events.Payload.
-func (CallRouted) SchemaVersion() int { return 1 }
-
-// SchemaVersion implements events.Payload.
-func (CallQueued) SchemaVersion() int { return 1 }
 
 // SchemaVersion implements events.Payload.
 func (CallAnswered) SchemaVersion() int { return 1 }

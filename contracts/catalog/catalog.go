@@ -35,8 +35,6 @@ func Payloads() []events.Payload {
 		callapi.AgentLoggedIn{},
 		callapi.AgentStateChanged{},
 		callapi.CallReceived{},
-		callapi.CallRouted{},
-		callapi.CallQueued{},
 		callapi.CallAnswered{},
 		callapi.CallNotAnswered{},
 		callapi.CallEnded{},

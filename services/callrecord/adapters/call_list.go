@@ -47,7 +47,7 @@ func (*CallList) Stream() string { return subjects.Stream(subjects.ServiceCallRe
 // without decoding them.
 func (*CallList) EventTypes() []string {
 	return []string{
-		callapi.EventCallReceived, callapi.EventCallRouted, callapi.EventCallQueued,
+		callapi.EventAgentStateChanged, callapi.EventCallReceived,
 		callapi.EventCallAnswered, callapi.EventCallNotAnswered, callapi.EventCallEnded,
 		callapi.EventCallRated, callapi.EventTicketOpened,
 		callapi.EventRecordingStored, callapi.EventRecordingPurged,
@@ -127,29 +127,38 @@ func (l *CallList) Apply(ctx context.Context, tx *sql.Tx, env events.Envelope) e
 		return exec(`UPDATE calls SET updated_at = CASE WHEN updated_at < ? THEN ? ELSE updated_at END, `+set+
 			` WHERE `+where, append([]any{at, at}, args...)...)
 	}
+	// route puts a routing decision on its call: ringing an agent, or
+	// waiting at a place in the queue.
+	route := func(r callapi.Routing) error {
+		if r.Action == callapi.ActionRing && r.Agent != nil {
+			return update(`status = ?, agent_id = ?, agent_extension = ?, agent_work_number = ?, queue_position = 0`,
+				`id = ? AND status <> 'ended'`, callapi.StatusRinging, r.Agent.ID, r.Agent.Extension, r.Agent.WorkNumber, r.CallID)
+		}
+		return update(`status = ?, queue_position = ?, agent_id = '', agent_extension = '', agent_work_number = ''`,
+			`id = ? AND status <> 'ended'`, callapi.StatusQueued, r.QueuePosition, r.CallID)
+	}
 	switch env.Type {
 	case callapi.EventCallReceived:
 		var p callapi.CallReceived
 		if err := env.Decode(&p); err != nil {
 			return err
 		}
-		return exec(`INSERT INTO calls (id, caller, hotline, skill, status, received_at, updated_at)
+		err := exec(`INSERT INTO calls (id, caller, hotline, skill, status, received_at, updated_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
 			p.CallID, p.Caller, p.Hotline, p.Skill, callapi.StatusQueued, at, at)
-	case callapi.EventCallRouted:
-		var p callapi.CallRouted
+		if err != nil {
+			return err
+		}
+		return route(p.Routing)
+	case callapi.EventAgentStateChanged:
+		var p callapi.AgentStateChanged
 		if err := env.Decode(&p); err != nil {
 			return err
 		}
-		return update(`status = ?, agent_id = ?, agent_extension = ?, agent_work_number = ?, queue_position = 0`,
-			`id = ? AND status <> 'ended'`, callapi.StatusRinging, p.AgentID, p.Extension, p.WorkNumber, p.CallID)
-	case callapi.EventCallQueued:
-		var p callapi.CallQueued
-		if err := env.Decode(&p); err != nil {
-			return err
+		if p.Routing == nil {
+			return nil
 		}
-		return update(`status = ?, queue_position = ?`, `id = ? AND status <> 'ended'`,
-			callapi.StatusQueued, p.Position, p.CallID)
+		return route(*p.Routing)
 	case callapi.EventCallAnswered:
 		var p callapi.CallAnswered
 		if err := env.Decode(&p); err != nil {
@@ -166,8 +175,7 @@ func (l *CallList) Apply(ctx context.Context, tx *sql.Tx, env events.Envelope) e
 		if err := env.Decode(&p); err != nil {
 			return err
 		}
-		return update(`status = ?, agent_id = '', agent_extension = '', agent_work_number = ''`,
-			`id = ? AND status <> 'ended'`, callapi.StatusQueued, p.CallID)
+		return route(p.Routing)
 	case callapi.EventCallEnded:
 		var p callapi.CallEnded
 		if err := env.Decode(&p); err != nil {

@@ -142,10 +142,6 @@ func decode(env events.Envelope) (events.Payload, error) {
 		return decodeAs[callapi.AgentStateChanged](env)
 	case callapi.EventCallReceived:
 		return decodeAs[callapi.CallReceived](env)
-	case callapi.EventCallRouted:
-		return decodeAs[callapi.CallRouted](env)
-	case callapi.EventCallQueued:
-		return decodeAs[callapi.CallQueued](env)
 	case callapi.EventCallAnswered:
 		return decodeAs[callapi.CallAnswered](env)
 	case callapi.EventCallNotAnswered:
@@ -192,23 +188,14 @@ func (b *Board) Apply(p events.Payload, at time.Time) {
 		case a.State != State(e.State):
 			a.State, a.Since = State(e.State), at
 		}
+		if e.Routing != nil {
+			b.applyRouting(*e.Routing, at)
+		}
 	case callapi.CallReceived:
 		if _, ok := b.calls[e.CallID]; !ok {
 			b.arrivals++
 			b.calls[e.CallID] = &Call{ID: e.CallID, Skill: e.Skill, Arrived: at, arrival: b.arrivals}
-		}
-	case callapi.CallRouted:
-		c, okc := b.calls[e.CallID]
-		a, oka := b.agents[e.AgentID]
-		if okc && oka {
-			b.queue = slices.DeleteFunc(b.queue, func(q *Call) bool { return q == c })
-			a.State, a.Since, a.Call = StateBusy, at, c.ID
-			c.Agent, c.RingingSince = a.ID, at
-		}
-	case callapi.CallQueued:
-		if c, ok := b.calls[e.CallID]; ok && !slices.Contains(b.queue, c) {
-			i, _ := slices.BinarySearchFunc(b.queue, c, func(q, c *Call) int { return cmp.Compare(q.arrival, c.arrival) })
-			b.queue = slices.Insert(b.queue, i, c)
+			b.applyRouting(e.Routing, at)
 		}
 	case callapi.CallAnswered:
 		if c, ok := b.calls[e.CallID]; ok {
@@ -220,6 +207,7 @@ func (b *Board) Apply(p events.Payload, at time.Time) {
 				a.Call, a.State, a.Since = "", StateAway, at
 			}
 			c.Agent, c.RingingSince = "", time.Time{}
+			b.applyRouting(e.Routing, at)
 		}
 	case callapi.CallEnded:
 		c, ok := b.calls[e.CallID]
@@ -232,6 +220,33 @@ func (b *Board) Apply(p events.Payload, at time.Time) {
 			a.Call, a.State, a.Since = "", StateAfterCallWork, at
 		}
 	}
+}
+
+// applyRouting rings the agent a decision names for its call, or puts the
+// call in the queue where its arrival places it.
+func (b *Board) applyRouting(r callapi.Routing, at time.Time) {
+	c, ok := b.calls[r.CallID]
+	if !ok {
+		return
+	}
+	if r.Action == callapi.ActionRing && r.Agent != nil {
+		if a, ok := b.agents[r.Agent.ID]; ok {
+			b.queue = slices.DeleteFunc(b.queue, func(q *Call) bool { return q == c })
+			a.State, a.Since, a.Call = StateBusy, at, c.ID
+			c.Agent, c.RingingSince = a.ID, at
+			return
+		}
+	}
+	if !slices.Contains(b.queue, c) {
+		b.queue = slices.Insert(b.queue, b.placeInQueue(c.arrival), c)
+	}
+}
+
+// placeInQueue is the index a call that arrived as the arrival-th takes
+// in the queue: behind every waiting call that arrived before it.
+func (b *Board) placeInQueue(arrival uint64) int {
+	i, _ := slices.BinarySearchFunc(b.queue, arrival, func(q *Call, arrival uint64) int { return cmp.Compare(q.arrival, arrival) })
+	return i
 }
 
 // Agent returns a copy of the agent, and whether it is signed in.
@@ -302,18 +317,23 @@ func (b *Board) SetState(id string, s State, now time.Time) ([]Decision, error) 
 	if a.Call != "" {
 		return nil, problem.New(problem.CodeConflict, "agent %s is on call %s", id, a.Call)
 	}
-	if a.State != s {
-		b.record(callapi.AgentStateChanged{AgentID: id, State: string(s)}, now)
-	}
-	if s != StateReady {
+	if a.State == s {
 		return nil, nil
 	}
-	for _, c := range b.queue {
-		if a.has(c.Skill) {
-			return []Decision{b.ring(c, a, now)}, nil
+	change := callapi.AgentStateChanged{AgentID: id, State: string(s)}
+	var decided []Decision
+	if s == StateReady {
+		for _, c := range b.queue {
+			if a.has(c.Skill) {
+				d := Decision{Call: c.ID, Agent: a.clone()}
+				r := d.Routing()
+				change.Routing, decided = &r, []Decision{d}
+				break
+			}
 		}
 	}
-	return nil, nil
+	b.record(change, now)
+	return decided, nil
 }
 
 // Offer routes an arriving call from caller to hotline. Offering a call
@@ -326,19 +346,19 @@ func (b *Board) Offer(id, skill, caller, hotline string, now time.Time) (Decisio
 	if c, ok := b.calls[id]; ok {
 		return b.where(c), nil
 	}
-	b.record(callapi.CallReceived{CallID: id, Caller: caller, Hotline: hotline, Skill: skill}, now)
-	return b.route(b.calls[id], now), nil
+	d := b.decide(id, skill, b.arrivals+1)
+	b.record(callapi.CallReceived{CallID: id, Caller: caller, Hotline: hotline, Skill: skill, Routing: d.Routing()}, now)
+	return d, nil
 }
 
-// route rings the longest-idle agent for a call that rings nobody, or
-// queues it where its arrival puts it.
-func (b *Board) route(c *Call, now time.Time) Decision {
-	if a := b.longestIdle(c.Skill); a != nil {
-		return b.ring(c, a, now)
+// decide is where a call that rings nobody goes: to the longest-idle
+// ready agent with the skill, or into the queue where its arrival (the
+// arrival-th call) places it.
+func (b *Board) decide(id, skill string, arrival uint64) Decision {
+	if a := b.longestIdle(skill); a != nil {
+		return Decision{Call: id, Agent: a.clone()}
 	}
-	at, _ := slices.BinarySearchFunc(b.queue, c, func(q, c *Call) int { return cmp.Compare(q.arrival, c.arrival) })
-	b.record(callapi.CallQueued{CallID: c.ID, Position: at + 1}, now)
-	return Decision{Call: c.ID, Position: at + 1}
+	return Decision{Call: id, Position: b.placeInQueue(arrival) + 1}
 }
 
 // Answered records that the ringing agent answered. Answering again
@@ -367,8 +387,9 @@ func (b *Board) NoAnswer(id string, now time.Time) (Decision, error) {
 	case c.Agent == "" || c.Answered:
 		return Decision{}, problem.New(problem.CodeConflict, "call %s is not ringing", id)
 	}
-	b.record(callapi.CallNotAnswered{CallID: id, AgentID: c.Agent}, now)
-	return b.route(c, now), nil
+	d := b.decide(id, c.Skill, c.arrival)
+	b.record(callapi.CallNotAnswered{CallID: id, AgentID: c.Agent, Routing: d.Routing()}, now)
+	return d, nil
 }
 
 // RingingTooLong lists the calls that have rung longer than timeout, by
@@ -410,12 +431,6 @@ func (b *Board) Ended(id, disposition string, now time.Time) (callapi.CallEnded,
 	end := callapi.CallEnded{CallID: id, Disposition: disposition, AgentID: c.Agent}
 	b.record(end, now)
 	return end, true
-}
-
-// ring makes agent a ring for call c.
-func (b *Board) ring(c *Call, a *Agent, now time.Time) Decision {
-	b.record(callapi.CallRouted{CallID: c.ID, AgentID: a.ID, Extension: a.Extension, WorkNumber: a.WorkNumber}, now)
-	return Decision{Call: c.ID, Agent: a.clone()}
 }
 
 // longestIdle is the ready agent with the skill who has been ready
