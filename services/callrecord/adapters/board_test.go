@@ -1,0 +1,176 @@
+package adapters_test
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"helpdesk/contracts/subjects"
+	"helpdesk/infra/eventstore"
+	"helpdesk/infra/natsembed"
+	"helpdesk/services/callrecord/adapters"
+	"helpdesk/services/callrecord/domain/acd"
+)
+
+// openStore starts an embedded NATS and returns its event store.
+func openStore(t testing.TB) eventstore.Store {
+	t.Helper()
+	_, nc := natsembed.StartForTest(t)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, err := eventstore.NewJetStream(context.Background(), js, subjects.ServiceCallRecord)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return store
+}
+
+// runBoard opens and runs a board on store until the test ends.
+func runBoard(t testing.TB, store eventstore.Store) *adapters.Board {
+	t.Helper()
+	b, err := adapters.OpenBoard(context.Background(), store, time.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { b.Run(ctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+	return b
+}
+
+// signIn signs n agents in and makes them ready, one after the other.
+func signIn(t testing.TB, b *adapters.Board, n int) {
+	t.Helper()
+	for i := range n {
+		id := fmt.Sprintf("agent-%03d", i)
+		_, err := b.Do(context.Background(), func(board *acd.Board, now time.Time) (any, error) {
+			if err := board.Login(id, fmt.Sprint(8000+i), fmt.Sprint(1000+i), nil, now); err != nil {
+				return nil, err
+			}
+			return board.SetState(id, acd.StateReady, now)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func offer(b *adapters.Board, id string) (acd.Decision, error) {
+	v, err := b.Do(context.Background(), func(board *acd.Board, now time.Time) (any, error) {
+		return board.Offer(id, "", "13800138000", "4001234567", now)
+	})
+	if err != nil {
+		return acd.Decision{}, err
+	}
+	return v.(acd.Decision), nil
+}
+
+// TestBoard_two_processes_never_ring_one_agent_twice runs two boards on
+// one event store, as two replicas would, and offers calls to both at
+// once. Their appends conflict; the loser rebuilds and decides again, so
+// no agent is told to ring for two calls, and a board rebuilt from the
+// store agrees with what the callers were told.
+func TestBoard_two_processes_never_ring_one_agent_twice(t *testing.T) {
+	store := openStore(t)
+	first := runBoard(t, store)
+	signIn(t, first, 20)
+	second := runBoard(t, store) // loaded after the sign-ins: it knows the agents
+
+	var mu sync.Mutex
+	rung := map[string]string{} // agent → call
+	queued := 0
+	var wg sync.WaitGroup
+	for i := range 60 {
+		b := first
+		if i%2 == 1 {
+			b = second
+		}
+		wg.Go(func() {
+			id := fmt.Sprintf("call-%02d", i)
+			d, err := offer(b, id)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if d.Agent == nil {
+				queued++
+				return
+			}
+			if other, dup := rung[d.Agent.ID]; dup {
+				t.Errorf("%s rings for %s and %s", d.Agent.ID, other, id)
+			}
+			rung[d.Agent.ID] = id
+		})
+	}
+	wg.Wait()
+	if len(rung) != 20 || queued != 40 {
+		t.Fatalf("%d agents rung, %d calls queued; want 20 and 40", len(rung), queued)
+	}
+	evs, err := store.Load(context.Background(), subjects.Hotline("main"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored, err := acd.FromEvents(evs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for agent, call := range rung {
+		if a, _ := stored.Agent(agent); a.Call != call {
+			t.Errorf("the stored board has %s on %q, the caller was told %s", agent, a.Call, call)
+		}
+	}
+	if len(stored.Waiting()) != 40 {
+		t.Errorf("the stored board has %d calls waiting, want 40", len(stored.Waiting()))
+	}
+}
+
+// BenchmarkBoard_offer measures calls on a board over an embedded
+// JetStream with 200 agents, 50 calls at a time: each is offered (the
+// routing decision), ended and its agent made ready again, three
+// operations, each stored before it is answered.
+func BenchmarkBoard_offer(b *testing.B) {
+	store := openStore(b)
+	board := runBoard(b, store)
+	signIn(b, board, 200)
+	var seq sync.Mutex
+	n := 0
+	b.SetParallelism(25) // × GOMAXPROCS 2 = 50 callers
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			seq.Lock()
+			n++
+			id := fmt.Sprint(n)
+			seq.Unlock()
+			d, err := offer(board, id)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if d.Agent == nil {
+				continue
+			}
+			_, err = board.Do(context.Background(), func(bd *acd.Board, now time.Time) (any, error) {
+				end, _ := bd.Ended(id, "abandoned", now)
+				return end, nil
+			})
+			if err != nil {
+				b.Fatal(err)
+			}
+			_, err = board.Do(context.Background(), func(bd *acd.Board, now time.Time) (any, error) {
+				return bd.SetState(d.Agent.ID, acd.StateReady, now)
+			})
+			if err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
