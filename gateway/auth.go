@@ -97,14 +97,70 @@ func (s *Server) authenticatePBXOrUser(next echo.HandlerFunc) echo.HandlerFunc {
 			return next(c)
 		}
 		caller := callerOf(c)
-		setCaller(c, rpc.Caller{ID: "system:gateway", Role: "system", CorrelationID: caller.CorrelationID})
-		k, err := call[callapi.PBXKey](s, c, subjects.ServiceCallRecord, callapi.EndpointVerifyKey, callapi.VerifyKey{Key: key})
-		if err != nil {
-			return err
+		id, ok := s.pbxKeys.get(key, time.Now())
+		if !ok {
+			setCaller(c, rpc.Caller{ID: "system:gateway", Role: "system", CorrelationID: caller.CorrelationID})
+			k, err := call[callapi.PBXKey](s, c, subjects.ServiceCallRecord, callapi.EndpointVerifyKey, callapi.VerifyKey{Key: key})
+			if err != nil {
+				return err
+			}
+			id = k.ID
+			s.pbxKeys.put(key, id, time.Now())
 		}
-		caller.ID, caller.Role = "pbx:"+k.ID, callapi.RolePBX
+		caller.ID, caller.Role = "pbx:"+id, callapi.RolePBX
 		setCaller(c, caller)
 		return next(c)
+	}
+}
+
+// pbxKeyCache remembers the PBX keys the call-record service verified, for
+// pbxKeyTTL: a PBX sends a request for every step of every call, and each
+// would otherwise cost a request to the service. A revoked key stops
+// working at once on the gateway that revoked it, and within pbxKeyTTL on
+// the others (the service remembers verified keys as long).
+type pbxKeyCache struct {
+	mu      sync.Mutex
+	entries map[string]pbxKeyEntry // by the key as presented
+}
+
+type pbxKeyEntry struct {
+	id      string
+	expires time.Time
+}
+
+// pbxKeyTTL is how long a verified PBX key is remembered.
+const pbxKeyTTL = 5 * time.Second
+
+func newPBXKeyCache() *pbxKeyCache { return &pbxKeyCache{entries: map[string]pbxKeyEntry{}} }
+
+func (c *pbxKeyCache) get(key string, now time.Time) (string, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.entries[key]
+	if !ok || now.After(e.expires) {
+		delete(c.entries, key)
+		return "", false
+	}
+	return e.id, true
+}
+
+func (c *pbxKeyCache) put(key, id string, now time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.entries) >= 1000 { // a few PBXs are expected; bound it anyway
+		clear(c.entries)
+	}
+	c.entries[key] = pbxKeyEntry{id: id, expires: now.Add(pbxKeyTTL)}
+}
+
+// forget drops the key with the given id.
+func (c *pbxKeyCache) forget(id string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for key, e := range c.entries {
+		if e.id == id {
+			delete(c.entries, key)
+		}
 	}
 }
 

@@ -114,6 +114,7 @@ func (s *Server) revokePBXKey(c *echo.Context) error {
 	if _, err := call[callapi.PBXKey](s, c, subjects.ServiceCallRecord, callapi.EndpointRevokeKey, callapi.KeyTarget{ID: c.Param("id")}); err != nil {
 		return err
 	}
+	s.pbxKeys.forget(c.Param("id"))
 	return c.NoContent(http.StatusNoContent)
 }
 

@@ -76,6 +76,7 @@ type Server struct {
 	http      *http.Server
 	validator *validator
 	limiter   *loginLimiter
+	pbxKeys   *pbxKeyCache
 	metrics   httpMetrics
 }
 
@@ -90,7 +91,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{
-		cfg: cfg, validator: v, limiter: newLoginLimiter(10, time.Minute),
+		cfg: cfg, validator: v, limiter: newLoginLimiter(10, time.Minute), pbxKeys: newPBXKeyCache(),
 		metrics: newHTTPMetrics(cfg.Registerer),
 	}
 	e := echo.New()
