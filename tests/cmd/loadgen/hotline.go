@@ -5,25 +5,33 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"sync"
 	"sync/atomic"
 	"time"
 
 	"helpdesk/tests/load"
 )
 
-// HotlineResult is what the hotline phase measured: routing decisions
-// (POST /api/v1/calls, which the PBX waits on) with 200 agents and 50
-// calls arriving at once, each call then answered and ended and its agent
-// ready again; beside GET /healthz from the same number of clients.
+// HotlineResult is what the hotline phase measured, with 200 signed-in
+// agents: routing decisions (POST /api/v1/calls, which the PBX waits on)
+// when 50 calls arrive at once (Burst: the goal), and the most decisions
+// per second that 50 PBX channels get when each places call after call as
+// fast as it can, every call answered, ended and its agent ready again
+// (Saturated); beside GET /healthz from 50 clients.
 type HotlineResult struct {
-	Agents    int     `json:"agents"`
-	Callers   int     `json:"callers"`
-	Calls     int64   `json:"calls"`
+	Agents  int   `json:"agents"`
+	Callers int   `json:"callers"`
+	Bursts  int   `json:"bursts"`
+	Calls   int64 `json:"calls"`
+	Queued  int64 `json:"queued"`
+	Errors  int64 `json:"errors"`
+	// Burst is the routing latency of calls arriving 50 at a time.
+	Burst Latency `json:"burst"`
+	// Decisions is the routing decisions per second at saturation, and
+	// Saturated their latency there.
 	Decisions float64 `json:"decisions_per_sec"`
-	Queued    int64   `json:"queued"`
-	Errors    int64   `json:"errors"`
-	Routing   Latency `json:"routing"`
-	// Cycle is a whole call: offer, answer, end, agent ready.
+	Saturated Latency `json:"saturated"`
+	// Cycle is a whole call at saturation: offer, answer, end, agent ready.
 	Cycle Latency `json:"cycle"`
 	Floor Latency `json:"floor"`
 }
@@ -75,21 +83,34 @@ func hotlinePhase(cfg config, res *HotlineResult) error {
 
 	var seq, queued atomic.Int64
 	var firstErr atomic.Value
-	cycle := &load.Recorder{}
-	rcfg := cfg
-	rcfg.concurrency = hotlineCallers
-	rec, rate, failed := measure(rcfg, "hotline", func(ctx context.Context, w int, rec *load.Recorder) error {
+	call := func(ctx context.Context, rec, cycle *load.Recorder) error {
 		err := placeCall(ctx, pbx, seq.Add(1), skills, rec, cycle, &queued)
 		if err != nil && ctx.Err() == nil {
 			firstErr.CompareAndSwap(nil, err)
 		}
 		return err
+	}
+	res.Agents, res.Callers = hotlineAgents, hotlineCallers
+	burst, failed := bursts(cfg, pbx, &seq, skills, &queued, &res.Bursts)
+	res.Burst = latencyOf(burst, 0)
+	fmt.Printf("  => %d bursts of %d calls: routing p50 %.1f ms, p99 %.1f ms\n", res.Bursts, hotlineCallers, res.Burst.P50Ms, res.Burst.P99Ms)
+
+	cycle := &load.Recorder{}
+	rcfg := cfg
+	rcfg.concurrency = hotlineCallers
+	stopProfile, err := startCPUProfile(cfg.cpuProfile)
+	if err != nil {
+		return err
+	}
+	rec, rate, sfailed := measure(rcfg, "hotline", func(ctx context.Context, w int, rec *load.Recorder) error {
+		return call(ctx, rec, cycle)
 	})
+	stopProfile()
 	if err, _ := firstErr.Load().(error); err != nil {
 		fmt.Printf("  first error: %v\n", err)
 	}
-	res.Agents, res.Callers, res.Calls, res.Decisions, res.Queued, res.Errors = hotlineAgents, hotlineCallers, seq.Load(), rate, queued.Load(), failed
-	res.Routing = latencyOf(rec, rate)
+	res.Calls, res.Decisions, res.Queued, res.Errors = seq.Load(), rate, queued.Load(), failed+sfailed
+	res.Saturated = latencyOf(rec, rate)
 	res.Cycle = latencyOf(cycle, 0)
 	floor, frate, _ := measure(rcfg, "floor", func(ctx context.Context, _ int, rec *load.Recorder) error {
 		start := time.Now()
@@ -101,22 +122,88 @@ func hotlinePhase(cfg config, res *HotlineResult) error {
 		return nil
 	})
 	res.Floor = latencyOf(floor, frate)
-	fmt.Printf("  => %.0f routing decisions/s, p50 %.1f ms, p99 %.1f ms (floor p99 %.1f ms), %d queued, %d errors\n\n",
-		rate, res.Routing.P50Ms, res.Routing.P99Ms, res.Floor.P99Ms, res.Queued, failed)
+	fmt.Printf("  => saturated: %.0f routing decisions/s, p50 %.1f ms, p99 %.1f ms (floor p99 %.1f ms), %d queued, %d errors\n\n",
+		rate, res.Saturated.P50Ms, res.Saturated.P99Ms, res.Floor.P99Ms, res.Queued, res.Errors)
 	return nil
 }
 
-// placeCall is one call as the PBX places it: offer (the routing decision
-// recorded in rec), then answer, end and the agent ready again (the whole
-// call recorded in cycle); a queued call is abandoned at once.
+// bursts places calls hotlineCallers at a time for the configured
+// duration: the calls of a burst arrive at once and are routed (their
+// latency recorded), then they are answered and ended and their agents
+// made ready, then the next burst arrives. It returns the routing
+// latencies and how many calls failed.
+func bursts(cfg config, pbx *api, seq *atomic.Int64, skills []string, queued *atomic.Int64, n *int) (*load.Recorder, int64) {
+	var failed atomic.Int64
+	burst := func(rec *load.Recorder) {
+		ids, agents := make([]string, hotlineCallers), make([]string, hotlineCallers)
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		for i := range hotlineCallers {
+			wg.Go(func() {
+				<-start
+				var err error
+				if ids[i], agents[i], err = offerCall(context.Background(), pbx, seq.Add(1), skills, rec); err != nil {
+					failed.Add(1)
+					ids[i] = ""
+				}
+			})
+		}
+		close(start)
+		wg.Wait()
+		for i := range hotlineCallers {
+			if ids[i] == "" {
+				continue
+			}
+			wg.Go(func() {
+				if completeCall(pbx, ids[i], agents[i], queued) != nil {
+					failed.Add(1)
+				}
+			})
+		}
+		wg.Wait()
+	}
+	for end := time.Now().Add(cfg.warmup); time.Now().Before(end); {
+		burst(&load.Recorder{})
+	}
+	failed.Store(0)
+	rec := &load.Recorder{}
+	next := time.Now().Add(time.Second)
+	for end := time.Now().Add(cfg.duration); time.Now().Before(end); *n++ {
+		burst(rec)
+		if time.Now().After(next) {
+			fmt.Printf("  %-8s %6d bursts\n", "bursts", *n+1)
+			next = next.Add(time.Second)
+		}
+	}
+	return rec, failed.Load()
+}
+
+// placeCall is one call as the PBX places it: offered (the routing
+// decision recorded in rec), then completed (the whole call recorded in
+// cycle).
 func placeCall(ctx context.Context, pbx *api, n int64, skills []string, rec, cycle *load.Recorder, queued *atomic.Int64) error {
-	id := fmt.Sprintf("bench-%d", n)
+	start := time.Now()
+	id, agent, err := offerCall(ctx, pbx, n, skills, rec)
+	if err != nil {
+		return err
+	}
+	if err := completeCall(pbx, id, agent, queued); err != nil {
+		return err
+	}
+	cycle.Add(time.Since(start))
+	return nil
+}
+
+// offerCall offers the n-th call and records how long the decision took;
+// it returns the agent the call rings, "" when it waits.
+func offerCall(ctx context.Context, pbx *api, n int64, skills []string, rec *load.Recorder) (id, agent string, err error) {
+	id = fmt.Sprintf("bench-%d", n)
 	start := time.Now()
 	status, body, err := pbx.post(ctx, "/api/v1/calls", map[string]any{
 		"call_id": id, "caller": fmt.Sprintf("138%08d", n%100_000_000), "hotline": "4001234567", "skill": skills[n%3],
 	})
 	if err != nil || status != http.StatusOK {
-		return fmt.Errorf("offer %s: %d %s %v", id, status, body, err)
+		return id, "", fmt.Errorf("offer %s: %d %s %v", id, status, body, err)
 	}
 	rec.Add(time.Since(start))
 	var d struct {
@@ -124,9 +211,15 @@ func placeCall(ctx context.Context, pbx *api, n int64, skills []string, rec, cyc
 		Agent  struct{ ID string }
 	}
 	if err := json.Unmarshal(body, &d); err != nil {
-		return err
+		return id, "", err
 	}
-	if d.Action != "ring" {
+	return id, d.Agent.ID, nil
+}
+
+// completeCall answers and ends a ringing call and makes its agent ready
+// again; a waiting call is abandoned at once.
+func completeCall(pbx *api, id, agent string, queued *atomic.Int64) error {
+	if agent == "" {
 		queued.Add(1)
 		return pbx.expect(http.StatusOK, "/api/v1/calls/"+id+"/ended", map[string]any{"disposition": "abandoned"})
 	}
@@ -136,13 +229,12 @@ func placeCall(ctx context.Context, pbx *api, n int64, skills []string, rec, cyc
 	}{
 		{"/api/v1/calls/" + id + "/answered", map[string]any{}},
 		{"/api/v1/calls/" + id + "/ended", map[string]any{"disposition": "answered"}},
-		{"/api/v1/hotline/agents/" + d.Agent.ID + "/state", map[string]any{"state": "ready"}},
+		{"/api/v1/hotline/agents/" + agent + "/state", map[string]any{"state": "ready"}},
 	} {
 		if err := pbx.expect(http.StatusOK, step.path, step.body); err != nil {
 			return err
 		}
 	}
-	cycle.Add(time.Since(start))
 	return nil
 }
 
