@@ -1,7 +1,10 @@
 // Package calendar counts Chinese working days: Monday to Friday, minus
 // statutory holidays, plus the adjusted working days (调休) on weekends,
-// from the holiday data of github.com/6tail/lunar-go. SLA deadlines,
-// auto-close and retention periods all count days with it.
+// from the holiday data of github.com/6tail/lunar-go, which the State
+// Council's yearly notice is added to, and from a holidays file of the
+// deployment's own (see ParseDays) for a year the library does not have
+// yet. SLA deadlines, auto-close and retention periods all count days
+// with it.
 package calendar
 
 import (
@@ -15,9 +18,12 @@ import (
 // Asia/Shanghai, whatever the location of the times passed in.
 type China struct {
 	loc *time.Location
+	// days are the deployment's own days, which take precedence over the
+	// library's: true for a working day.
+	days map[Date]bool
 }
 
-// NewChina returns the calendar.
+// NewChina returns the calendar with the library's data only.
 func NewChina() *China {
 	loc, err := time.LoadLocation("Asia/Shanghai")
 	if err != nil {
@@ -26,11 +32,27 @@ func NewChina() *China {
 	return &China{loc: loc}
 }
 
+// WithDays returns the calendar with the given days (from a holidays
+// file) taking precedence over the library's data.
+func (c *China) WithDays(days []Day) *China {
+	out := &China{loc: c.loc, days: map[Date]bool{}}
+	for d, work := range c.days {
+		out.days[d] = work
+	}
+	for _, d := range days {
+		out.days[d.Date] = d.Work
+	}
+	return out
+}
+
 // IsWorkingDay reports whether the date of t (in Asia/Shanghai) is a working
 // day: a statutory holiday is off even on a weekday, an adjusted working day
 // is on even at a weekend.
 func (c *China) IsWorkingDay(t time.Time) bool {
 	d := t.In(c.loc)
+	if work, ok := c.days[DateOf(d)]; ok {
+		return work
+	}
 	if h := HolidayUtil.GetHolidayByYmd(d.Year(), int(d.Month()), d.Day()); h != nil {
 		return h.IsWork()
 	}

@@ -63,6 +63,9 @@ type UpConfig struct {
 	// RecordingRetention is how many working days call recordings are kept
 	// (at least 10, the default when 0).
 	RecordingRetention int
+	// Holidays is a holidays file for the working-day calendar (see
+	// calendar.ParseDays); empty for the built-in data only.
+	Holidays string
 	// Policy overrides the ticket lifecycle rules (SLA targets, auto-close
 	// and reopen windows); the zero value means ticket.DefaultPolicy.
 	Policy ticketdomain.Policy
@@ -137,7 +140,7 @@ func Up(ctx context.Context, cfg UpConfig) (*System, error) {
 	parts, err := StartParts(ctx, PartsConfig{
 		Conn: nc, Services: Services, Gateway: true, Listen: cfg.Listen, DB: cfg.DB, IndexDir: cfg.IndexDir, SearchCache: cfg.SearchCache,
 		JWTSecret: cfg.JWTSecret, AdminPassword: cfg.AdminPassword, EnsureAdmin: true,
-		DeadlineInterval: cfg.DeadlineInterval, RecordingRetention: cfg.RecordingRetention,
+		DeadlineInterval: cfg.DeadlineInterval, RecordingRetention: cfg.RecordingRetention, Holidays: cfg.Holidays,
 		Policy: cfg.Policy, Clock: cfg.Clock, Logger: cfg.Logger, Registry: reg,
 	})
 	if err != nil {
@@ -191,8 +194,9 @@ type PartsConfig struct {
 	AdminPassword    string
 	JWTSecret        string
 	DeadlineInterval time.Duration
-	// RecordingRetention: see UpConfig.
+	// RecordingRetention and Holidays: see UpConfig.
 	RecordingRetention int
+	Holidays           string
 	Policy             ticketdomain.Policy
 	Clock              func() time.Time
 	Logger             *slog.Logger
@@ -226,6 +230,10 @@ func StartParts(ctx context.Context, cfg PartsConfig) (_ *Parts, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("jetstream: %w", err)
 	}
+	cal, err := calendar.Load(cfg.Holidays)
+	if err != nil {
+		return nil, err
+	}
 	var store eventstore.Store
 	if len(cfg.Services) > 0 {
 		if store, err = eventstore.NewJetStream(ctx, js, cfg.Services...); err != nil {
@@ -241,7 +249,7 @@ func StartParts(ctx context.Context, cfg PartsConfig) (_ *Parts, err error) {
 				return nil, err
 			}
 			p.Ticket, err = ticket.Start(ctx, ticket.Config{
-				Conn: cfg.Conn, Store: store, DB: p.db, Calendar: calendar.NewChina(),
+				Conn: cfg.Conn, Store: store, DB: p.db, Calendar: cal,
 				Logger: cfg.Logger, Registerer: cfg.Registry, Clock: cfg.Clock, DeadlineInterval: cfg.DeadlineInterval,
 				Policy: cfg.Policy,
 			})
@@ -258,7 +266,7 @@ func StartParts(ctx context.Context, cfg PartsConfig) (_ *Parts, err error) {
 				return nil, err
 			}
 			p.CallRecord, err = callrecord.Start(ctx, callrecord.Config{
-				Conn: cfg.Conn, Store: store, DB: p.db, Calendar: calendar.NewChina(),
+				Conn: cfg.Conn, Store: store, DB: p.db, Calendar: cal,
 				RetentionWorkingDays: cfg.RecordingRetention, Logger: cfg.Logger, Registerer: cfg.Registry, Clock: cfg.Clock,
 			})
 		default:

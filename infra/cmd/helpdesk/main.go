@@ -108,6 +108,8 @@ type common struct {
 	searchCache int
 	// retentionDays is how many working days call recordings are kept.
 	retentionDays int
+	// holidays is the deployment's holidays file (see calendar.ParseDays).
+	holidays string
 }
 
 func (c *common) register(fs *flag.FlagSet, withDB bool) {
@@ -119,6 +121,7 @@ func (c *common) register(fs *flag.FlagSet, withDB bool) {
 		fs.IntVar(&c.reopenDays, "reopen-window-days", envInt("HELPDESK_REOPEN_WINDOW_DAYS", def.ReopenWindow), "working days after resolution within which a ticket can be reopened (HELPDESK_REOPEN_WINDOW_DAYS)")
 		fs.StringVar(&c.dbDriver, "db-driver", env("HELPDESK_DB_DRIVER", ""), "read-model database: sqlite or postgres; default sqlite under the data dir (HELPDESK_DB_DRIVER)")
 		fs.StringVar(&c.dbDSN, "db-dsn", env("HELPDESK_DB_DSN", ""), "read-model database: SQLite file path or PostgreSQL URL (HELPDESK_DB_DSN)")
+		fs.StringVar(&c.holidays, "holidays", env("HELPDESK_HOLIDAYS", ""), "a holidays file adding days off and adjusted working days to the built-in Chinese calendar, e.g. for a year it does not know yet (docs/calendar.md); default <data-dir>/holidays.txt when it exists (HELPDESK_HOLIDAYS)")
 		fs.IntVar(&c.retentionDays, "recording-retention-days", envInt("HELPDESK_RECORDING_RETENTION_DAYS", retention.MinimumWorkingDays), "working days call recordings are kept before they are purged; at least 10 (HELPDESK_RECORDING_RETENTION_DAYS)")
 		fs.IntVar(&c.searchCache, "search-cache", envInt("HELPDESK_SEARCH_CACHE", 10000), "knowledge search and suggestion results kept until an index changes; 0 for none (HELPDESK_SEARCH_CACHE)")
 	}
@@ -149,6 +152,23 @@ func (c *common) setup(stderr io.Writer) (*slog.Logger, ticketdomain.Policy, err
 		return nil, p, fmt.Errorf("ticket policy: %w", err)
 	}
 	return log, p, nil
+}
+
+// holidaysFile is the holidays file the flags name, or the data dir's
+// holidays.txt when there is one.
+func (c *common) holidaysFile(dataDir string) string {
+	if c.holidays != "" {
+		return c.holidays
+	}
+	if p := filepath.Join(dataDir, "holidays.txt"); fileExists(p) {
+		return p
+	}
+	return ""
+}
+
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
 }
 
 func envInt(name string, def int) int {
@@ -213,6 +233,7 @@ func up(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		DataDir: *dataDir, Listen: *listen, NATSListen: *natsListen, NATSSyncAlways: syncAlways, NATSSyncInterval: syncInterval,
 		AdminPassword: os.Getenv("HELPDESK_ADMIN_PASSWORD"), JWTSecret: os.Getenv("HELPDESK_JWT_SECRET"),
 		DB: c.db(*dataDir + "/readmodels.db"), SearchCache: c.cacheSize(), RecordingRetention: c.retentionDays, Policy: policy, Logger: log,
+		Holidays: c.holidaysFile(*dataDir),
 	})
 	if err != nil {
 		return err
@@ -314,7 +335,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	cfg := launcher.PartsConfig{
 		Conn: nc, Services: []string{name}, DB: c.db(*dataDir + "/" + name + ".db"), IndexDir: filepath.Join(*dataDir, "search"), SearchCache: c.cacheSize(),
-		RecordingRetention: c.retentionDays, EnsureAdmin: *admin, AdminPassword: os.Getenv("HELPDESK_ADMIN_PASSWORD"), Policy: policy, Logger: log, Registry: launcher.NewRegistry(),
+		RecordingRetention: c.retentionDays, Holidays: c.holidaysFile(*dataDir), EnsureAdmin: *admin, AdminPassword: os.Getenv("HELPDESK_ADMIN_PASSWORD"), Policy: policy, Logger: log, Registry: launcher.NewRegistry(),
 	}
 	return runParts(ctx, nc, cfg, "service "+name, stdout)
 }
