@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -24,16 +25,40 @@ const userPassword = "Str0ng-Passw0rd!"
 // startSystem runs the all-in-one system on loopback ports in dir.
 func startSystem(t *testing.T, dir string) *launcher.System {
 	t.Helper()
+	return startSystemLogging(t, dir, io.Discard)
+}
+
+// startSystemLogging is startSystem with the system's debug logs in logs.
+func startSystemLogging(t *testing.T, dir string, logs io.Writer) *launcher.System {
+	t.Helper()
 	sys, err := launcher.Up(context.Background(), launcher.UpConfig{
 		DataDir: dir, Listen: "127.0.0.1:0", NATSListen: "127.0.0.1:-1",
 		AdminPassword: adminPassword, DeadlineInterval: 50 * time.Millisecond,
-		Logger: slog.New(slog.NewJSONHandler(io.Discard, nil)),
+		Logger: slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	})
 	if err != nil {
 		t.Fatalf("start system: %v", err)
 	}
 	t.Cleanup(func() { _ = sys.Stop(context.Background()) })
 	return sys
+}
+
+// syncBuffer is a buffer several goroutines may write to.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 // client calls the gateway as one user.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -46,7 +47,8 @@ func hotlineAgent(t *testing.T, admin *client, base, work string) (*client, stri
 // once; the figures add up; a revoked key stops working.
 func TestHotline_routes_calls_and_keeps_their_record(t *testing.T) {
 	dir := t.TempDir()
-	sys := startSystem(t, dir)
+	var logs syncBuffer
+	sys := startSystemLogging(t, dir, &logs)
 	a := newActors(t, sys)
 
 	key := a.admin.must(http.StatusCreated, "POST", "/api/v1/hotline/pbx-keys", map[string]any{"name": "北京 FreeSWITCH"})
@@ -214,6 +216,16 @@ func TestHotline_routes_calls_and_keeps_their_record(t *testing.T) {
 	a.admin.must(422, "GET", "/api/v1/calls/stats?from=yesterday&to="+to, nil)
 	if list := li.must(200, "GET", "/api/v1/calls?limit=2", nil); len(items(list)) != 2 || list.str("next_cursor") == "" {
 		t.Fatalf("call list: %s", list.Raw)
+	}
+
+	// Callers' numbers never reach the logs.
+	for _, number := range []string{"13812345678", "13900001111", "13700002222"} {
+		if strings.Contains(logs.String(), number) {
+			t.Errorf("the logs hold the caller number %s", number)
+		}
+	}
+	if !strings.Contains(logs.String(), "/api/v1/calls") {
+		t.Fatalf("the logs hold no call requests: is the test reading them?")
 	}
 
 	// The board survives a restart: the agents and the ringing call are

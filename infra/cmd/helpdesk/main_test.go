@@ -5,6 +5,8 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -91,5 +93,28 @@ func TestRun_usage(t *testing.T) {
 	}
 	if err := run([]string{"serve"}, io.Discard, io.Discard); err == nil {
 		t.Fatal("serve without a service accepted")
+	}
+}
+
+// TestRun_refuses_bad_settings_at_start_up: a retention below ten working
+// days or a malformed holidays file stops `helpdesk up` before anything
+// starts, with a message naming the setting.
+func TestRun_refuses_bad_settings_at_start_up(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "holidays.txt")
+	if err := os.WriteFile(bad, []byte("2027-01-01 holiday\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"up", "--data-dir", dir, "--recording-retention-days", "7"}, "at least 10 working days"},
+		{[]string{"up", "--data-dir", dir, "--listen", "127.0.0.1:0", "--nats-listen", "127.0.0.1:-1"}, "holidays.txt: line 1"},
+	} {
+		err := run(tt.args, io.Discard, io.Discard)
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("run %v = %v, want an error with %q", tt.args, err, tt.want)
+		}
 	}
 }

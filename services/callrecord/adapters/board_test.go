@@ -13,6 +13,7 @@ import (
 	"helpdesk/infra/eventstore"
 	"helpdesk/infra/natsembed"
 	"helpdesk/services/callrecord/adapters"
+	"helpdesk/services/callrecord/app/command"
 	"helpdesk/services/callrecord/domain/acd"
 )
 
@@ -130,6 +131,53 @@ func TestBoard_two_processes_never_ring_one_agent_twice(t *testing.T) {
 	}
 	if len(stored.Waiting()) != 40 {
 		t.Errorf("the stored board has %d calls waiting, want 40", len(stored.Waiting()))
+	}
+}
+
+// TestRerouteHandler_rings_the_next_agent_after_the_timeout offers a call
+// that rings the longest-idle agent, lets it ring past the timeout on a
+// fake clock, and checks that the agent is set away and the call rings
+// the next agent, on the board rebuilt from the store as well.
+func TestRerouteHandler_rings_the_next_agent_after_the_timeout(t *testing.T) {
+	store := openStore(t)
+	var mu sync.Mutex
+	now := time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	advance := func(d time.Duration) { mu.Lock(); defer mu.Unlock(); now = now.Add(d) }
+	b, err := adapters.OpenBoard(context.Background(), store, clock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { b.Run(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+	signIn(t, b, 2) // agent-000 is ready first: idle longest
+	d, err := offer(b, "c1")
+	if err != nil || d.Agent == nil || d.Agent.ID != "agent-000" {
+		t.Fatalf("offer: %+v, %v", d, err)
+	}
+	reroute := command.NewRerouteHandler(b, 20*time.Second)
+	advance(20 * time.Second)
+	if n, err := reroute.Handle(context.Background()); err != nil || n != 0 {
+		t.Fatalf("at the timeout: %d re-routed, %v; want none yet", n, err)
+	}
+	advance(time.Second)
+	if n, err := reroute.Handle(context.Background()); err != nil || n != 1 {
+		t.Fatalf("past the timeout: %d re-routed, %v; want 1", n, err)
+	}
+	evs, err := store.Load(context.Background(), subjects.Hotline("main"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored, err := acd.FromEvents(evs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, _ := stored.Agent("agent-000")
+	c, _ := stored.Call("c1")
+	if first.State != acd.StateAway || c.Agent != "agent-001" {
+		t.Fatalf("after the timeout: agent-000 %s, c1 rings %q; want away and agent-001", first.State, c.Agent)
 	}
 }
 
