@@ -12,6 +12,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"helpdesk/contracts/callapi"
 	"helpdesk/contracts/subjects"
 	"helpdesk/infra/launcher"
 	"helpdesk/infra/sqlstore"
@@ -42,11 +43,15 @@ func reserveExternalNATS(t *testing.T) {
 			t.Skipf("%s already has stream %s (err=%v); not touching it", externalNATS, subjects.Stream(svc), err)
 		}
 	}
+	if _, err := js.ObjectStore(ctx, callapi.RecordingsBucket); !errors.Is(err, jetstream.ErrBucketNotFound) {
+		t.Skipf("%s already has the object store %s (err=%v); not touching it", externalNATS, callapi.RecordingsBucket, err)
+	}
 	t.Cleanup(func() {
 		for _, svc := range launcher.Services {
 			_ = js.DeleteStream(ctx, subjects.Stream(svc))
 		}
 		_ = js.DeleteKeyValue(ctx, "helpdesk_secrets")
+		_ = js.DeleteObjectStore(ctx, callapi.RecordingsBucket)
 	})
 }
 
@@ -78,6 +83,7 @@ func TestServe_against_external_NATS(t *testing.T) {
 	start(launcher.PartsConfig{Services: []string{"identity"}, EnsureAdmin: true, AdminPassword: adminPassword})
 	start(launcher.PartsConfig{Services: []string{"ticket"}, DB: db, DeadlineInterval: time.Second})
 	start(launcher.PartsConfig{Services: []string{"knowledge"}, DB: db, IndexDir: t.TempDir()})
+	start(launcher.PartsConfig{Services: []string{"callrecord"}, DB: db})
 	gw := start(launcher.PartsConfig{Gateway: true, Listen: "127.0.0.1:0"})
 
 	admin := newClient(t, gw.URL).login("admin", adminPassword)
