@@ -5,6 +5,7 @@ package background
 import (
 	"context"
 	"sync"
+	"time"
 )
 
 // Group runs loops on one context and stops them together.
@@ -35,4 +36,19 @@ func (g *Group) Go(loop func(ctx context.Context)) {
 func (g *Group) Stop() {
 	g.cancel()
 	g.wg.Wait()
+}
+
+// Every runs tick at once and then every interval until ctx is done: the
+// loop of a scheduler.
+func Every(ctx context.Context, interval time.Duration, tick func(ctx context.Context)) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		tick(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"helpdesk/contracts/identityapi"
 	"helpdesk/contracts/subjects"
 	"helpdesk/infra/eventstore"
 	"helpdesk/infra/natsembed"
@@ -35,7 +36,13 @@ func openStore(t testing.TB) eventstore.Store {
 // runBoard opens and runs a board on store until the test ends.
 func runBoard(t testing.TB, store eventstore.Store) *adapters.Board {
 	t.Helper()
-	b, err := adapters.OpenBoard(context.Background(), store, time.Now)
+	return runBoardAt(t, store, time.Now)
+}
+
+// runBoardAt is runBoard with a clock.
+func runBoardAt(t testing.TB, store eventstore.Store, clock func() time.Time) *adapters.Board {
+	t.Helper()
+	b, err := adapters.OpenBoard(context.Background(), store, clock)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -144,26 +151,19 @@ func TestRerouteHandler_rings_the_next_agent_after_the_timeout(t *testing.T) {
 	now := time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
 	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
 	advance := func(d time.Duration) { mu.Lock(); defer mu.Unlock(); now = now.Add(d) }
-	b, err := adapters.OpenBoard(context.Background(), store, clock)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { b.Run(ctx); close(done) }()
-	defer func() { cancel(); <-done }()
+	b := runBoardAt(t, store, clock)
 	signIn(t, b, 2) // agent-000 is ready first: idle longest
 	d, err := offer(b, "c1")
 	if err != nil || d.Agent == nil || d.Agent.ID != "agent-000" {
 		t.Fatalf("offer: %+v, %v", d, err)
 	}
-	reroute := command.NewRerouteHandler(b, 20*time.Second)
+	hotline := command.NewHotlineHandler(b, noStaff{}, noCalls{}, 20*time.Second)
 	advance(20 * time.Second)
-	if n, err := reroute.Handle(context.Background()); err != nil || n != 0 {
+	if n, err := hotline.Reroute(context.Background()); err != nil || n != 0 {
 		t.Fatalf("at the timeout: %d re-routed, %v; want none yet", n, err)
 	}
 	advance(time.Second)
-	if n, err := reroute.Handle(context.Background()); err != nil || n != 1 {
+	if n, err := hotline.Reroute(context.Background()); err != nil || n != 1 {
 		t.Fatalf("past the timeout: %d re-routed, %v; want 1", n, err)
 	}
 	evs, err := store.Load(context.Background(), subjects.Hotline("main"))
@@ -180,6 +180,18 @@ func TestRerouteHandler_rings_the_next_agent_after_the_timeout(t *testing.T) {
 		t.Fatalf("after the timeout: agent-000 %s, c1 rings %q; want away and agent-001", first.State, c.Agent)
 	}
 }
+
+// noStaff and noCalls stand in for the identity service and the read
+// model, which re-routing does not use.
+type (
+	noStaff struct{}
+	noCalls struct{}
+)
+
+func (noStaff) User(context.Context, string) (identityapi.User, error) {
+	return identityapi.User{}, nil
+}
+func (noCalls) Known(context.Context, string) (bool, error) { return false, nil }
 
 // BenchmarkBoard_offer measures calls on a board over an embedded
 // JetStream with 200 agents, 50 calls at a time: each is offered (the

@@ -15,11 +15,7 @@ type Application struct {
 
 // Commands change the hotline and its calls.
 type Commands struct {
-	Login      command.LoginHandler
-	SetState   command.SetStateHandler
-	Offer      command.OfferHandler
-	Report     command.ReportHandler
-	Reroute    command.RerouteHandler
+	Hotline    command.HotlineHandler
 	Rate       command.RateHandler
 	OpenTicket command.OpenTicketHandler
 	IngestCDR  command.IngestCDRHandler

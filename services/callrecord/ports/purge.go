@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"time"
 
+	"helpdesk/infra/background"
 	"helpdesk/services/callrecord/app/command"
 )
 
@@ -29,16 +30,7 @@ func (s PurgeScheduler) Run(ctx context.Context) {
 	if interval <= 0 {
 		interval = time.Hour
 	}
-	tick := time.NewTicker(interval)
-	defer tick.Stop()
-	for {
-		s.RunOnce(ctx)
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		}
-	}
+	background.Every(ctx, interval, func(ctx context.Context) { s.RunOnce(ctx) })
 }
 
 // RunOnce purges what is due now and returns what it did.

@@ -21,12 +21,12 @@ import (
 func RegisterEndpoints(svc *rpc.Service, a app.Application, loc *time.Location) error {
 	c, q := a.Commands, a.Queries
 	err := errors.Join(
-		rpc.Register(svc, callapi.EndpointAgentLogin, c.Login.Handle),
-		rpc.Register(svc, callapi.EndpointAgentState, c.SetState.Handle),
+		rpc.Register(svc, callapi.EndpointAgentLogin, c.Hotline.Login),
+		rpc.Register(svc, callapi.EndpointAgentState, c.Hotline.SetState),
 		rpc.Register(svc, callapi.EndpointAgentList, q.Agents),
-		rpc.Register(svc, callapi.EndpointOffer, c.Offer.Handle),
-		rpc.Register(svc, callapi.EndpointAnswered, c.Report.Answered),
-		rpc.Register(svc, callapi.EndpointEnded, c.Report.Ended),
+		rpc.Register(svc, callapi.EndpointOffer, c.Hotline.Offer),
+		rpc.Register(svc, callapi.EndpointAnswered, c.Hotline.Answered),
+		rpc.Register(svc, callapi.EndpointEnded, c.Hotline.Ended),
 		// A rating answers with the call as it stands after it.
 		rpc.Register(svc, callapi.EndpointRate, func(ctx context.Context, cmd callapi.Rate) (callapi.Call, error) {
 			target, err := c.Rate.Handle(ctx, cmd)

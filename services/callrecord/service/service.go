@@ -160,11 +160,7 @@ func Start(ctx context.Context, cfg Config) (_ *Service, err error) {
 	deps := command.Deps{Calls: calls, Known: adapters.KnownCalls{Fresh: fresh, Records: list}, Clock: cfg.Clock}
 	a := app.Application{
 		Commands: app.Commands{
-			Login:      command.NewLoginHandler(board, adapters.IdentityDirectory{Conn: cfg.Conn}),
-			SetState:   command.NewSetStateHandler(board),
-			Offer:      command.NewOfferHandler(board),
-			Report:     command.NewReportHandler(board, deps.Known),
-			Reroute:    command.NewRerouteHandler(board, cfg.RingTimeout),
+			Hotline:    command.NewHotlineHandler(board, adapters.IdentityDirectory{Conn: cfg.Conn}, deps.Known, cfg.RingTimeout),
 			Rate:       command.NewRateHandler(deps),
 			OpenTicket: command.NewOpenTicketHandler(deps, adapters.TicketService{Conn: cfg.Conn}),
 			IngestCDR:  command.NewIngestCDRHandler(deps, board),
@@ -188,7 +184,7 @@ func Start(ctx context.Context, cfg Config) (_ *Service, err error) {
 			cfg.Logger.Error("calls projection stopped", "error", err)
 		}
 	})
-	s.loops.Go(ports.RingTimeoutScheduler{Reroute: a.Commands.Reroute, Interval: time.Second, Logger: cfg.Logger}.Run)
+	s.loops.Go(ports.RingTimeoutScheduler{Reroute: a.Commands.Hotline.Reroute, Interval: time.Second, Logger: cfg.Logger}.Run)
 	s.loops.Go(ports.PurgeScheduler{Purge: a.Commands.PurgeRecordings, Clock: cfg.Clock, Interval: cfg.PurgeInterval, Logger: cfg.Logger}.Run)
 	if err := errors.Join(ports.RegisterEndpoints(svc, a, cfg.Location), projection.RegisterControl(svc, runner)); err != nil {
 		_ = s.Stop()

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"time"
 
+	"helpdesk/infra/background"
 	"helpdesk/services/ticket/app/command"
 )
 
@@ -27,16 +28,7 @@ type DeadlineScheduler struct {
 
 // Run checks for due tickets every Interval until ctx is done.
 func (s DeadlineScheduler) Run(ctx context.Context) {
-	tick := time.NewTicker(s.Interval)
-	defer tick.Stop()
-	for {
-		s.RunOnce(ctx)
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		}
-	}
+	background.Every(ctx, s.Interval, func(ctx context.Context) { s.RunOnce(ctx) })
 }
 
 // RunOnce acts on every ticket that is due now and returns how many events

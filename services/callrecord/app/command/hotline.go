@@ -42,22 +42,28 @@ func mayDriveAgent(ctx context.Context, agentID string) error {
 	return problem.New(problem.CodePermissionDenied, "only the agent, an admin or a PBX may sign in or change agent %s", agentID)
 }
 
-// LoginHandler signs agents in to the hotline.
-type LoginHandler struct {
-	board HotlineBoard
-	staff Staff
+// HotlineHandler takes the commands of the hotline board: agents signing
+// in and changing state, calls offered, answered and ended, and calls
+// that ring too long re-routed.
+type HotlineHandler struct {
+	board       HotlineBoard
+	staff       Staff
+	known       CallDirectory
+	ringTimeout time.Duration
 }
 
-// NewLoginHandler returns the handler.
-func NewLoginHandler(board HotlineBoard, staff Staff) LoginHandler {
-	if board == nil || staff == nil {
-		panic("NewLoginHandler: nil dependency")
+// NewHotlineHandler returns the handler; staff gives agents' work
+// numbers, known tells calls that have ended, and a phone that rings
+// longer than ringTimeout is not answered.
+func NewHotlineHandler(board HotlineBoard, staff Staff, known CallDirectory, ringTimeout time.Duration) HotlineHandler {
+	if board == nil || staff == nil || known == nil || ringTimeout <= 0 {
+		panic("NewHotlineHandler: nil dependency or no ring timeout")
 	}
-	return LoginHandler{board: board, staff: staff}
+	return HotlineHandler{board: board, staff: staff, known: known, ringTimeout: ringTimeout}
 }
 
-// Handle signs the agent in with the work number of their account.
-func (h LoginHandler) Handle(ctx context.Context, cmd callapi.Login) (callapi.Agent, error) {
+// Login signs the agent in with the work number of their account.
+func (h HotlineHandler) Login(ctx context.Context, cmd callapi.Login) (callapi.Agent, error) {
 	if err := mayDriveAgent(ctx, cmd.AgentID); err != nil {
 		return callapi.Agent{}, err
 	}
@@ -81,21 +87,9 @@ func (h LoginHandler) Handle(ctx context.Context, cmd callapi.Login) (callapi.Ag
 	})
 }
 
-// SetStateHandler changes agents' states.
-type SetStateHandler struct {
-	board HotlineBoard
-}
-
-// NewSetStateHandler returns the handler.
-func NewSetStateHandler(board HotlineBoard) SetStateHandler {
-	if board == nil {
-		panic("NewSetStateHandler: nil board")
-	}
-	return SetStateHandler{board: board}
-}
-
-// Handle sets the state; an agent signing off answers with state offline.
-func (h SetStateHandler) Handle(ctx context.Context, cmd callapi.SetState) (callapi.Agent, error) {
+// SetState sets an agent's state; an agent signing off answers with
+// state offline.
+func (h HotlineHandler) SetState(ctx context.Context, cmd callapi.SetState) (callapi.Agent, error) {
 	if err := mayDriveAgent(ctx, cmd.AgentID); err != nil {
 		return callapi.Agent{}, err
 	}
@@ -111,21 +105,9 @@ func (h SetStateHandler) Handle(ctx context.Context, cmd callapi.SetState) (call
 	})
 }
 
-// OfferHandler routes arriving calls.
-type OfferHandler struct {
-	board HotlineBoard
-}
-
-// NewOfferHandler returns the handler.
-func NewOfferHandler(board HotlineBoard) OfferHandler {
-	if board == nil {
-		panic("NewOfferHandler: nil board")
-	}
-	return OfferHandler{board: board}
-}
-
-// Handle routes the call: the agent to ring, or the place in the queue.
-func (h OfferHandler) Handle(ctx context.Context, cmd callapi.Offer) (callapi.Routing, error) {
+// Offer routes an arriving call: the agent to ring, or the place in the
+// queue.
+func (h HotlineHandler) Offer(ctx context.Context, cmd callapi.Offer) (callapi.Routing, error) {
 	if err := mayAct(ctx, "offering a call", pbxOrStaff...); err != nil {
 		return callapi.Routing{}, err
 	}
@@ -135,24 +117,10 @@ func (h OfferHandler) Handle(ctx context.Context, cmd callapi.Offer) (callapi.Ro
 	})
 }
 
-// ReportHandler takes the PBX's reports of a call's answer and end.
-type ReportHandler struct {
-	board HotlineBoard
-	known CallDirectory
-}
-
-// NewReportHandler returns the handler; known tells calls that have ended.
-func NewReportHandler(board HotlineBoard, known CallDirectory) ReportHandler {
-	if board == nil || known == nil {
-		panic("NewReportHandler: nil dependency")
-	}
-	return ReportHandler{board: board, known: known}
-}
-
 // Answered records that the ringing agent answered. A call that already
 // ended (the PBX reported the end first) is a conflict: its record stays
 // as the end left it.
-func (h ReportHandler) Answered(ctx context.Context, cmd callapi.CallTarget) (callapi.CallState, error) {
+func (h HotlineHandler) Answered(ctx context.Context, cmd callapi.CallTarget) (callapi.CallState, error) {
 	if err := mayAct(ctx, "reporting a call", pbxOrStaff...); err != nil {
 		return callapi.CallState{}, err
 	}
@@ -175,7 +143,7 @@ func (h ReportHandler) Answered(ctx context.Context, cmd callapi.CallTarget) (ca
 
 // Ended records the end of a call. Reporting the end of a call that has
 // ended (a PBX retrying) changes nothing.
-func (h ReportHandler) Ended(ctx context.Context, cmd callapi.End) (callapi.CallState, error) {
+func (h HotlineHandler) Ended(ctx context.Context, cmd callapi.End) (callapi.CallState, error) {
 	if err := mayAct(ctx, "reporting a call", pbxOrStaff...); err != nil {
 		return callapi.CallState{}, err
 	}
@@ -214,26 +182,12 @@ func errorOr(err, fallback error) error {
 	return fallback
 }
 
-// RerouteHandler re-routes calls whose agent did not answer in time.
-type RerouteHandler struct {
-	board   HotlineBoard
-	timeout time.Duration
-}
-
-// NewRerouteHandler returns the handler for a ring timeout.
-func NewRerouteHandler(board HotlineBoard, timeout time.Duration) RerouteHandler {
-	if board == nil || timeout <= 0 {
-		panic("NewRerouteHandler: nil board or no timeout")
-	}
-	return RerouteHandler{board: board, timeout: timeout}
-}
-
-// Handle re-routes every call that has rung longer than the timeout and
-// says how many.
-func (h RerouteHandler) Handle(ctx context.Context) (int, error) {
+// Reroute re-routes every call that has rung longer than the ring timeout
+// and says how many.
+func (h HotlineHandler) Reroute(ctx context.Context) (int, error) {
 	ctx = rpc.WithCaller(ctx, rpc.Caller{ID: "system:acd", Role: identityapi.RoleSystem})
 	return onBoard(ctx, h.board, func(b *acd.Board, now time.Time) (int, error) {
-		ids := b.RingingTooLong(now, h.timeout)
+		ids := b.RingingTooLong(now, h.ringTimeout)
 		for _, id := range ids {
 			if _, err := b.NoAnswer(id, now); err != nil {
 				return 0, err
