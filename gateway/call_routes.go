@@ -29,6 +29,15 @@ func (s *Server) callRoutes(e *echo.Echo, api, authed *echo.Group) {
 	authed.GET("/calls", s.listCalls)
 	authed.GET("/calls/stats", s.callStats)
 	authed.POST("/calls/:call_id/ticket", s.ticketFromCall)
+	authed.POST("/calls/:call_id/resolution", callCommand(s, callapi.EndpointResolve, func(c *echo.Context) (any, error) {
+		cmd := callapi.Resolve{CallID: c.Param("call_id")}
+		err := decode(c, &struct {
+			Question   *string `json:"question"`
+			Resolution *string `json:"resolution"`
+			Category   *string `json:"category"`
+		}{&cmd.Question, &cmd.Resolution, &cmd.Category})
+		return cmd, err
+	}))
 
 	pbx := api.Group("", s.authenticatePBXOrUser)
 	pbx.GET("/hotline/agents", func(c *echo.Context) error {

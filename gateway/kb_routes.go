@@ -128,7 +128,7 @@ func (s *Server) listArticles(c *echo.Context) error {
 	}
 	return relay(s, c, subjects.ServiceKnowledge, kbapi.EndpointList, kbapi.ListArticles{
 		Status: c.QueryParam("status"), CategoryID: c.QueryParam("category_id"), SourceTicket: c.QueryParam("source_ticket"),
-		Limit: limit, Cursor: c.QueryParam("cursor"),
+		SourceCall: c.QueryParam("source_call"), Limit: limit, Cursor: c.QueryParam("cursor"),
 	})
 }
 

@@ -47,6 +47,7 @@ const (
 	EventRecordingPlayed = "call.recording_played"
 	EventRecordingPurged = "call.recording_purged"
 	EventCDRIngested     = "call.cdr_ingested"
+	EventCallResolved    = "call.resolved"
 	EventPBXKeyCreated   = "pbx_key.created"
 	EventPBXKeyRevoked   = "pbx_key.revoked"
 )
@@ -194,6 +195,18 @@ type CDRIngested struct {
 	Cause          string    `json:"cause,omitempty"`
 }
 
+// CallResolved is the payload of call.resolved: the agent noted what the
+// caller asked and how it was resolved. A later note replaces an earlier
+// one. The knowledge base drafts an article from the first (see
+// kbapi.SourceCall).
+type CallResolved struct {
+	CallID     string `json:"call_id"`
+	Question   string `json:"question" jsonschema:"minLength=1,maxLength=200"`
+	Resolution string `json:"resolution" jsonschema:"minLength=1,maxLength=20000"`
+	// Category is a knowledge-base category name, if the agent gave one.
+	Category string `json:"category,omitempty" jsonschema:"maxLength=100"`
+}
+
 // PBXKeyCreated is the payload of pbx_key.created. Only the SHA-256 of the
 // key's secret is kept.
 type PBXKeyCreated struct {
@@ -239,6 +252,12 @@ func (RecordingPurged) EventType() string { return EventRecordingPurged }
 
 // EventType implements events.Payload.
 func (CDRIngested) EventType() string { return EventCDRIngested }
+
+// EventType implements events.Payload.
+func (CallResolved) EventType() string { return EventCallResolved }
+
+// SchemaVersion implements events.Payload.
+func (CallResolved) SchemaVersion() int { return 1 }
 
 // EventType implements events.Payload.
 func (PBXKeyCreated) EventType() string { return EventPBXKeyCreated }

@@ -12,6 +12,7 @@ const (
 	EndpointEnded         = "call.ended"
 	EndpointRate          = "call.rate"
 	EndpointOpenTicket    = "call.ticket"
+	EndpointResolve       = "call.resolve"
 	EndpointGet           = "call.get"
 	EndpointList          = "call.list"
 	EndpointStats         = "call.stats"
@@ -151,6 +152,14 @@ type OpenTicket struct {
 	Requester   string `json:"requester,omitempty"`
 }
 
+// Resolve notes what the caller asked and how it was resolved.
+type Resolve struct {
+	CallID     string `json:"call_id"`
+	Question   string `json:"question"`
+	Resolution string `json:"resolution"`
+	Category   string `json:"category,omitempty"`
+}
+
 // TicketFromCall is the answer to OpenTicket. Created is false when the
 // call already had the ticket.
 type TicketFromCall struct {
@@ -195,11 +204,14 @@ type Call struct {
 	Disposition   string     `json:"disposition,omitempty"`
 	// WaitSeconds is the time from arrival to answer (or to the end of an
 	// unanswered call); HandleSeconds from answer to end.
-	WaitSeconds   *float64   `json:"wait_seconds,omitempty"`
-	HandleSeconds *float64   `json:"handle_seconds,omitempty"`
-	Rating        int        `json:"rating,omitempty"`
-	TicketID      string     `json:"ticket_id,omitempty"`
-	Recording     *Recording `json:"recording,omitempty"`
+	WaitSeconds   *float64 `json:"wait_seconds,omitempty"`
+	HandleSeconds *float64 `json:"handle_seconds,omitempty"`
+	Rating        int      `json:"rating,omitempty"`
+	TicketID      string   `json:"ticket_id,omitempty"`
+	// Question and Resolution are the agent's note (staff only).
+	Question   string     `json:"question,omitempty"`
+	Resolution string     `json:"resolution,omitempty"`
+	Recording  *Recording `json:"recording,omitempty"`
 	// CDRSources lists the PBX records ingested for the call.
 	CDRSources []string  `json:"cdr_sources,omitempty"`
 	UpdatedAt  time.Time `json:"updated_at"`

@@ -44,6 +44,7 @@ func Payloads() []events.Payload {
 		callapi.RecordingPlayed{},
 		callapi.RecordingPurged{},
 		callapi.CDRIngested{},
+		callapi.CallResolved{},
 		callapi.PBXKeyCreated{},
 		callapi.PBXKeyRevoked{},
 	}

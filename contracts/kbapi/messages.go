@@ -153,6 +153,7 @@ type ListArticles struct {
 	Status       string `json:"status,omitempty"`
 	CategoryID   string `json:"category_id,omitempty"`
 	SourceTicket string `json:"source_ticket,omitempty"`
+	SourceCall   string `json:"source_call,omitempty"`
 	Limit        int    `json:"limit,omitempty"`
 	Cursor       string `json:"cursor,omitempty"`
 }

@@ -182,6 +182,25 @@ func TestHotline_routes_calls_and_keeps_their_record(t *testing.T) {
 		t.Fatalf("playback audit events: %+v", plays)
 	}
 
+	// The agent notes the call's resolution; the problem library gets a
+	// draft from it, without the caller's number.
+	noted := li.must(200, "POST", "/api/v1/calls/c1/resolution", map[string]any{
+		"question": "考试系统登录失败（来电 13812345678）", "resolution": "清除浏览器缓存并重置密码后恢复登录"})
+	if noted.str("resolution") == "" {
+		t.Fatalf("the call after its note: %s", noted.Raw)
+	}
+	li.must(422, "POST", "/api/v1/calls/c1/resolution", map[string]any{"question": "", "resolution": "x"})
+	eventually(t, 10*time.Second, "a draft from the call's note", func() bool {
+		drafts := items(li.must(200, "GET", "/api/v1/kb/articles?source_call=c1", nil))
+		if len(drafts) != 1 {
+			return false
+		}
+		if drafts[0]["status"] != "draft" || strings.Contains(fmt.Sprint(drafts[0]), "13812345678") {
+			t.Fatalf("the draft from c1: %v", drafts[0])
+		}
+		return true
+	})
+
 	// CDRs: FreeSWITCH JSON and Asterisk CSV, each recorded once.
 	fs := readFixture(t, "freeswitch_answered.json")
 	got := p.client.must(200, "POST", "/api/v1/calls/cdr/freeswitch", string(fs), "X-API-Key", p.key)

@@ -49,7 +49,7 @@ func (*CallList) EventTypes() []string {
 	return []string{
 		callapi.EventAgentStateChanged, callapi.EventCallReceived,
 		callapi.EventCallAnswered, callapi.EventCallNotAnswered, callapi.EventCallEnded,
-		callapi.EventCallRated, callapi.EventTicketOpened,
+		callapi.EventCallRated, callapi.EventCallResolved, callapi.EventTicketOpened,
 		callapi.EventRecordingStored, callapi.EventRecordingPurged,
 		callapi.EventCDRIngested, callapi.EventPBXKeyCreated, callapi.EventPBXKeyRevoked,
 	}
@@ -76,6 +76,8 @@ CREATE TABLE calls (
 	disposition       TEXT NOT NULL DEFAULT '',
 	rating            INTEGER NOT NULL DEFAULT 0,
 	ticket_id         TEXT NOT NULL DEFAULT '',
+	question          TEXT NOT NULL DEFAULT '',
+	resolution        TEXT NOT NULL DEFAULT '',
 	rec_object        TEXT NOT NULL DEFAULT '',
 	rec_content_type  TEXT NOT NULL DEFAULT '',
 	rec_size          BIGINT NOT NULL DEFAULT 0,
@@ -193,6 +195,12 @@ func (l *CallList) Apply(ctx context.Context, tx *sql.Tx, env events.Envelope) e
 			return err
 		}
 		return update(`rating = ?`, `id = ?`, p.Score, p.CallID)
+	case callapi.EventCallResolved:
+		var p callapi.CallResolved
+		if err := env.Decode(&p); err != nil {
+			return err
+		}
+		return update(`question = ?, resolution = ?`, `id = ?`, p.Question, p.Resolution, p.CallID)
 	case callapi.EventTicketOpened:
 		var p callapi.TicketOpened
 		if err := env.Decode(&p); err != nil {
@@ -310,7 +318,7 @@ func optionalMicros(t time.Time) sql.NullInt64 {
 }
 
 const callColumns = `id, caller, hotline, skill, status, agent_id, agent_extension, agent_work_number, queue_position,
-	received_at, answered_at, ended_at, disposition, rating, ticket_id,
+	received_at, answered_at, ended_at, disposition, rating, ticket_id, question, resolution,
 	rec_content_type, rec_size, rec_sha256, rec_stored_at, rec_keep_until, rec_purged_at, cdr_sources, updated_at`
 
 // scanCall reads a row of callColumns into the call view, with the caller
@@ -322,7 +330,7 @@ func scanCall(row interface{ Scan(...any) error }, admin bool) (callapi.Call, in
 	var answered, ended, stored, keepUntil, purged sql.NullInt64
 	if err := row.Scan(&c.CallID, &c.Caller, &c.Hotline, &c.Skill, &c.Status, &agentID, &extension, &workNumber,
 		&c.QueuePosition, &received, &answered, &ended, &c.Disposition, &c.Rating, &c.TicketID,
-		&contentType, &size, &sha, &stored, &keepUntil, &purged, &sources, &updated); err != nil {
+		&c.Question, &c.Resolution, &contentType, &size, &sha, &stored, &keepUntil, &purged, &sources, &updated); err != nil {
 		return callapi.Call{}, 0, err
 	}
 	if !admin {

@@ -125,6 +125,7 @@ func TestCallList_folds_a_call(t *testing.T) {
 			{board(t, callapi.CallNotAnswered{CallID: id, AgentID: "a2", Routing: queue(id, 1)}, sec(151)), "ended", "a2", 0},
 			{ofCall(t, id, callapi.CallRated{CallID: id, Score: 4}, sec(160)), "ended", "a2", 0},
 			{ofCall(t, id, callapi.TicketOpened{CallID: id, TicketID: "T-1"}, sec(170)), "ended", "a2", 0},
+			{ofCall(t, id, callapi.CallResolved{CallID: id, Question: "考试系统登录失败", Resolution: "清除浏览器缓存后恢复"}, sec(180)), "ended", "a2", 0},
 			{ofCall(t, id, callapi.RecordingStored{CallID: id, Object: "rec/1", ContentType: "audio/wav", Size: 1234, SHA256: "abc", KeepUntil: keepUntil}, sec(200)), "ended", "a2", 0},
 			{ofCall(t, id, callapi.RecordingPlayed{CallID: id}, sec(300)), "ended", "a2", 0},
 		}
@@ -147,6 +148,7 @@ func TestCallList_folds_a_call(t *testing.T) {
 			Agent:      &callapi.AgentRef{ID: "a2", Extension: "8002", WorkNumber: "1002"},
 			ReceivedAt: sec(0), AnsweredAt: ptr(sec(30)), EndedAt: ptr(sec(150)), Disposition: callapi.DispositionAnswered,
 			WaitSeconds: ptr(30.0), HandleSeconds: ptr(120.0), Rating: 4, TicketID: "T-1",
+			Question: "考试系统登录失败", Resolution: "清除浏览器缓存后恢复",
 			Recording: &callapi.Recording{ContentType: "audio/wav", Size: 1234, SHA256: "abc", StoredAt: sec(200), KeepUntil: keepUntil},
 			UpdatedAt: sec(200),
 		}
@@ -645,7 +647,7 @@ func TestCallList_EventTypes(t *testing.T) {
 	got := adapters.NewCallList(nil).EventTypes()
 	want := []string{
 		callapi.EventAgentStateChanged, callapi.EventCallReceived, callapi.EventCallAnswered,
-		callapi.EventCallNotAnswered, callapi.EventCallEnded, callapi.EventCallRated, callapi.EventTicketOpened,
+		callapi.EventCallNotAnswered, callapi.EventCallEnded, callapi.EventCallRated, callapi.EventCallResolved, callapi.EventTicketOpened,
 		callapi.EventRecordingStored, callapi.EventRecordingPurged, callapi.EventCDRIngested,
 		callapi.EventPBXKeyCreated, callapi.EventPBXKeyRevoked,
 	}

@@ -36,6 +36,13 @@ func RegisterEndpoints(svc *rpc.Service, a app.Application, loc *time.Location) 
 			return q.Call(ctx, target)
 		}),
 		rpc.Register(svc, callapi.EndpointOpenTicket, c.OpenTicket.Handle),
+		rpc.Register(svc, callapi.EndpointResolve, func(ctx context.Context, cmd callapi.Resolve) (callapi.Call, error) {
+			target, err := c.Rate.Resolve(ctx, cmd)
+			if err != nil {
+				return callapi.Call{}, err
+			}
+			return q.Call(ctx, target)
+		}),
 		rpc.Register(svc, callapi.EndpointGet, q.Call),
 		rpc.Register(svc, callapi.EndpointList, q.List),
 		rpc.Register(svc, callapi.EndpointStats, q.Stats),

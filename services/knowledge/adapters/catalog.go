@@ -265,6 +265,9 @@ func (c *Catalog) List(ctx context.Context, f query.ArticleFilter) (kbapi.Articl
 	if f.SourceTicket != "" {
 		where, args = append(where, "source_kind = ? AND source_id = ?"), append(args, kbapi.SourceTicket, f.SourceTicket)
 	}
+	if f.SourceCall != "" {
+		where, args = append(where, "source_kind = ? AND source_id = ?"), append(args, kbapi.SourceCall, f.SourceCall)
+	}
 	if len(f.CategoryIDs) > 0 {
 		where = append(where, "category_id IN (?"+strings.Repeat(", ?", len(f.CategoryIDs)-1)+")")
 		for _, id := range f.CategoryIDs {

@@ -92,8 +92,9 @@ type Service struct {
 	// Articles and Questions are the search indexes.
 	Articles  *adapters.SearchIndex
 	Questions *adapters.SearchIndex
-	// Projections are the catalog and the two indexes; the questions index
-	// also drafts articles from resolved tickets.
+	// Projections are the catalog, the two indexes (the questions index
+	// also drafts articles from resolved tickets) and the drafts from
+	// calls' resolution notes.
 	Projections []*projection.Runner
 	Views       *ports.ViewCounter
 	// SearchCache is the result cache, nil when disabled.
@@ -182,6 +183,7 @@ func Start(ctx context.Context, cfg Config) (_ *Service, err error) {
 	// search and of drafts do not notice 50 ms.
 	for _, rc := range []projection.RunnerConfig{
 		{DB: cfg.DB, Handler: s.Catalog},
+		{DB: cfg.DB, Handler: adapters.NewCallDrafts(draftFromSource)},
 		{Target: s.Articles, MaxBatch: 2048, Linger: 50 * time.Millisecond},
 		{Target: s.Questions, MaxBatch: 2048, Linger: 50 * time.Millisecond},
 	} {

@@ -5,10 +5,12 @@ import (
 
 	"helpdesk/contracts/callapi"
 	"helpdesk/contracts/events"
+	"helpdesk/contracts/identityapi"
 	"helpdesk/services/callrecord/domain/call"
 )
 
-// RateHandler records callers' ratings.
+// RateHandler records what is said of a call after it: the caller's
+// rating and the agent's note of its resolution.
 type RateHandler struct {
 	d Deps
 }
@@ -17,6 +19,18 @@ type RateHandler struct {
 func NewRateHandler(d Deps) RateHandler {
 	d.mustBeComplete("NewRateHandler")
 	return RateHandler{d: d}
+}
+
+// Resolve records the agent's note of what the caller asked and how it
+// was resolved (staff only).
+func (h RateHandler) Resolve(ctx context.Context, cmd callapi.Resolve) (callapi.CallTarget, error) {
+	if err := mayAct(ctx, "noting a call's resolution", identityapi.RoleAgent, identityapi.RoleAdmin); err != nil {
+		return callapi.CallTarget{}, err
+	}
+	_, err := h.d.changeCall(ctx, cmd.CallID, func(c *call.Call) ([]events.Payload, error) {
+		return c.Resolve(callapi.CallResolved{CallID: cmd.CallID, Question: cmd.Question, Resolution: cmd.Resolution, Category: cmd.Category})
+	})
+	return callapi.CallTarget{CallID: cmd.CallID}, err
 }
 
 // Handle records the rating of a call the hotline knows.

@@ -92,6 +92,9 @@ func (h Handlers) Call(ctx context.Context, q callapi.CallTarget) (callapi.Call,
 	if !ok {
 		return callapi.Call{}, problem.NotFound("call", q.CallID)
 	}
+	if !identityapi.IsStaff(rpc.CallerFrom(ctx).Role) {
+		c.Question, c.Resolution = "", "" // the agent's note is for staff
+	}
 	if c.Status != callapi.StatusQueued {
 		return c, nil
 	}

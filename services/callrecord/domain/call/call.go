@@ -7,7 +7,9 @@ package call
 
 import (
 	"fmt"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"helpdesk/contracts/callapi"
 	"helpdesk/contracts/events"
@@ -32,6 +34,7 @@ type Call struct {
 	ticketID  string
 	recording *Recording
 	cdrKeys   map[string]bool
+	resolved  callapi.CallResolved
 }
 
 // New returns the record of a call that has no events yet.
@@ -71,6 +74,10 @@ func (c *Call) apply(env events.Envelope) error {
 			return err
 		}
 		c.recording = &Recording{Object: p.Object, ContentType: p.ContentType, Size: p.Size, SHA256: p.SHA256, KeepUntil: p.KeepUntil}
+	case callapi.EventCallResolved:
+		if err := env.Decode(&c.resolved); err != nil {
+			return err
+		}
 	case callapi.EventRecordingPurged:
 		if c.recording != nil {
 			c.recording.Purged = true
@@ -165,6 +172,29 @@ func (c *Call) Purge(callID string, now time.Time) ([]events.Payload, error) {
 		return nil, problem.New(problem.CodeConflict, "the recording of call %s is kept until %s", callID, c.recording.KeepUntil.Format(time.RFC3339))
 	}
 	return []events.Payload{callapi.RecordingPurged{CallID: callID, Object: c.recording.Object, KeepUntil: c.recording.KeepUntil}}, nil
+}
+
+// Resolve records the agent's note of what the caller asked and how it
+// was resolved; the same note again (a retry) changes nothing.
+func (c *Call) Resolve(note callapi.CallResolved) ([]events.Payload, error) {
+	note.Question, note.Resolution, note.Category = strings.TrimSpace(note.Question), strings.TrimSpace(note.Resolution), strings.TrimSpace(note.Category)
+	var bad []problem.FieldError
+	if n := utf8.RuneCountInString(note.Question); n == 0 || n > 200 {
+		bad = append(bad, problem.FieldError{Field: "question", Message: "1 to 200 characters"})
+	}
+	if n := utf8.RuneCountInString(note.Resolution); n == 0 || n > 20000 {
+		bad = append(bad, problem.FieldError{Field: "resolution", Message: "1 to 20000 characters"})
+	}
+	if utf8.RuneCountInString(note.Category) > 100 {
+		bad = append(bad, problem.FieldError{Field: "category", Message: "at most 100 characters"})
+	}
+	if len(bad) > 0 {
+		return nil, problem.Validation(bad...)
+	}
+	if note == c.resolved {
+		return nil, nil
+	}
+	return []events.Payload{note}, nil
 }
 
 // IngestCDR records a PBX's call detail record; one already recorded

@@ -77,6 +77,7 @@ type ArticleFilter struct {
 	Status       string
 	CategoryIDs  []string
 	SourceTicket string
+	SourceCall   string
 	Limit        int
 	Cursor       string
 }
@@ -103,7 +104,8 @@ func NewListArticlesHandler(list ArticleList, tree CategoryTree) ListArticlesHan
 // Handle lists articles, most recently changed first. Customers see
 // published articles only, whatever status they ask for.
 func (h ListArticlesHandler) Handle(ctx context.Context, req kbapi.ListArticles) (kbapi.ArticlePage, error) {
-	f := ArticleFilter{Status: req.Status, SourceTicket: strings.TrimSpace(req.SourceTicket), Limit: req.Limit, Cursor: req.Cursor}
+	f := ArticleFilter{Status: req.Status, SourceTicket: strings.TrimSpace(req.SourceTicket),
+		SourceCall: strings.TrimSpace(req.SourceCall), Limit: req.Limit, Cursor: req.Cursor}
 	switch f.Status {
 	case "", kbapi.StatusDraft, kbapi.StatusPublished, kbapi.StatusArchived:
 	default:
