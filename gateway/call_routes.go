@@ -76,6 +76,14 @@ func (s *Server) callRoutes(e *echo.Echo, api, authed *echo.Group) {
 		}{&cmd.Disposition})
 		return cmd, err
 	}))
+	pbx.POST("/calls/:call_id/transfer", callCommand(s, callapi.EndpointTransfer, func(c *echo.Context) (any, error) {
+		cmd := callapi.Transfer{CallID: c.Param("call_id")}
+		err := decode(c, &struct {
+			AgentID *string `json:"agent_id"`
+			Skill   *string `json:"skill"`
+		}{&cmd.AgentID, &cmd.Skill})
+		return cmd, err
+	}))
 	pbx.POST("/calls/:call_id/rating", callCommand(s, callapi.EndpointRate, func(c *echo.Context) (any, error) {
 		cmd := callapi.Rate{CallID: c.Param("call_id")}
 		err := decode(c, &struct {

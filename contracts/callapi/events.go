@@ -37,6 +37,7 @@ const (
 	EventCallAnswered      = "hotline.call_answered"
 	EventCallNotAnswered   = "hotline.call_not_answered"
 	EventCallEnded         = "hotline.call_ended"
+	EventCallTransferred   = "hotline.call_transferred"
 )
 
 // Event types of a call and of a PBX key.
@@ -126,6 +127,18 @@ type CallAnswered struct {
 type CallNotAnswered struct {
 	CallID  string  `json:"call_id"`
 	AgentID string  `json:"agent_id"`
+	Routing Routing `json:"routing"`
+}
+
+// CallTransferred is the payload of hotline.call_transferred: the agent
+// who had answered the call handed it on, to a named agent or to the
+// agents with a skill, and went to after-call work; Routing is where the
+// call went.
+type CallTransferred struct {
+	CallID      string `json:"call_id"`
+	FromAgentID string `json:"from_agent_id"`
+	// Skill is the skill the call needs from now on; empty keeps it.
+	Skill   string  `json:"skill,omitempty"`
 	Routing Routing `json:"routing"`
 }
 
@@ -234,6 +247,12 @@ func (CallNotAnswered) EventType() string { return EventCallNotAnswered }
 
 // EventType implements events.Payload.
 func (CallEnded) EventType() string { return EventCallEnded }
+
+// EventType implements events.Payload.
+func (CallTransferred) EventType() string { return EventCallTransferred }
+
+// SchemaVersion implements events.Payload.
+func (CallTransferred) SchemaVersion() int { return 1 }
 
 // EventType implements events.Payload.
 func (CallRated) EventType() string { return EventCallRated }

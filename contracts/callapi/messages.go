@@ -10,6 +10,7 @@ const (
 	EndpointOffer         = "call.offer"
 	EndpointAnswered      = "call.answered"
 	EndpointEnded         = "call.ended"
+	EndpointTransfer      = "call.transfer"
 	EndpointRate          = "call.rate"
 	EndpointOpenTicket    = "call.ticket"
 	EndpointResolve       = "call.resolve"
@@ -129,6 +130,15 @@ type CallState struct {
 	AgentID     string `json:"agent_id,omitempty"`
 }
 
+// Transfer hands an answered call on: to AgentID, who must be ready, or
+// else to the longest-idle agent with Skill (the call's skill when
+// empty), or the queue.
+type Transfer struct {
+	CallID  string `json:"call_id"`
+	AgentID string `json:"agent_id,omitempty"`
+	Skill   string `json:"skill,omitempty"`
+}
+
 // End reports the end of a call.
 type End struct {
 	CallID      string `json:"call_id"`
@@ -207,7 +217,9 @@ type Call struct {
 	WaitSeconds   *float64 `json:"wait_seconds,omitempty"`
 	HandleSeconds *float64 `json:"handle_seconds,omitempty"`
 	Rating        int      `json:"rating,omitempty"`
-	TicketID      string   `json:"ticket_id,omitempty"`
+	// Transfers is how often the call was handed on.
+	Transfers int    `json:"transfers,omitempty"`
+	TicketID  string `json:"ticket_id,omitempty"`
 	// Question and Resolution are the agent's note (staff only).
 	Question   string     `json:"question,omitempty"`
 	Resolution string     `json:"resolution,omitempty"`

@@ -38,6 +38,7 @@ func Payloads() []events.Payload {
 		callapi.CallAnswered{},
 		callapi.CallNotAnswered{},
 		callapi.CallEnded{},
+		callapi.CallTransferred{},
 		callapi.CallRated{},
 		callapi.TicketOpened{},
 		callapi.RecordingStored{},

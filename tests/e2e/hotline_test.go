@@ -130,6 +130,21 @@ func TestHotline_routes_calls_and_keeps_their_record(t *testing.T) {
 	p.must(200, "POST", "/api/v1/calls/c2/ended", map[string]any{"disposition": "abandoned"})
 	p.must(409, "POST", "/api/v1/calls/c2/answered", nil)
 	p.must(404, "POST", "/api/v1/calls/nope/answered", nil)
+
+	// Li answers c3 and hands it to Wang, who is ready again; Li goes to
+	// after-call work.
+	p.must(409, "POST", "/api/v1/calls/c3/transfer", map[string]any{"agent_id": wangID}) // not answered yet
+	p.must(200, "POST", "/api/v1/calls/c3/answered", nil)
+	p.must(409, "POST", "/api/v1/calls/c3/transfer", map[string]any{"agent_id": wangID}) // Wang is not ready
+	p.must(200, "POST", "/api/v1/hotline/agents/"+wangID+"/state", map[string]any{"state": "ready"})
+	p.must(409, "POST", "/api/v1/calls/c3/transfer", map[string]any{"agent_id": wangID}) // Wang has no 考试
+	moved := p.must(200, "POST", "/api/v1/calls/c3/transfer", map[string]any{"agent_id": wangID, "skill": "账号"})
+	if moved.str("action") != "ring" || moved.Body["agent"].(map[string]any)["work_number"] != "2048" {
+		t.Fatalf("transfer of c3: %s", moved.Raw)
+	}
+	if c3 := li.must(200, "GET", "/api/v1/calls/c3", nil); c3.str("status") != "ringing" || c3.Body["transfers"] != 1.0 {
+		t.Fatalf("c3 after the transfer: %s", c3.Raw)
+	}
 	p.must(422, "POST", "/api/v1/calls/c2/ended", map[string]any{"disposition": "hung"})
 
 	// Ratings: once, 1 to 5.
@@ -224,11 +239,11 @@ func TestHotline_routes_calls_and_keeps_their_record(t *testing.T) {
 	p.client.must(400, "POST", "/api/v1/calls/cdr/asterisk", "", "X-API-Key", p.key, "Content-Type", "text/csv")
 
 	// The figures of the live calls: c1 answered and rated, c2 abandoned,
-	// c3 ringing.
+	// c3 answered and transferred.
 	from, to := time.Now().Add(-time.Hour).UTC().Format(time.RFC3339), time.Now().Add(time.Hour).UTC().Format(time.RFC3339)
 	stats := a.admin.must(200, "GET", "/api/v1/calls/stats?group_by=agent&from="+from+"&to="+to, nil)
 	total := stats.Body["total"].(map[string]any)
-	if total["offered"] != 3.0 || total["answered"] != 1.0 || total["abandoned"] != 1.0 || total["avg_rating"] != 5.0 {
+	if total["offered"] != 3.0 || total["answered"] != 2.0 || total["abandoned"] != 1.0 || total["avg_rating"] != 5.0 {
 		t.Fatalf("stats: %s", stats.Raw)
 	}
 	a.admin.must(422, "GET", "/api/v1/calls/stats?from="+to+"&to="+from, nil)
@@ -247,8 +262,8 @@ func TestHotline_routes_calls_and_keeps_their_record(t *testing.T) {
 		t.Fatalf("the logs hold no call requests: is the test reading them?")
 	}
 
-	// The board survives a restart: the agents and the ringing call are
-	// rebuilt from the hotline's events.
+	// The board survives a restart: the agents and the transferred call
+	// are rebuilt from the hotline's events.
 	if err := sys.Stop(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -259,7 +274,7 @@ func TestHotline_routes_calls_and_keeps_their_record(t *testing.T) {
 	for _, it := range items(agents) {
 		states[it["id"].(string)] = it["state"]
 	}
-	if states[liID] != "busy" || states[wangID] != "after_call_work" {
+	if states[liID] != "after_call_work" || states[wangID] != "busy" {
 		t.Fatalf("agents after a restart: %s", agents.Raw)
 	}
 

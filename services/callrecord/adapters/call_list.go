@@ -47,7 +47,7 @@ func (*CallList) Stream() string { return subjects.Stream(subjects.ServiceCallRe
 // without decoding them.
 func (*CallList) EventTypes() []string {
 	return []string{
-		callapi.EventAgentStateChanged, callapi.EventCallReceived,
+		callapi.EventAgentStateChanged, callapi.EventCallReceived, callapi.EventCallTransferred,
 		callapi.EventCallAnswered, callapi.EventCallNotAnswered, callapi.EventCallEnded,
 		callapi.EventCallRated, callapi.EventCallResolved, callapi.EventTicketOpened,
 		callapi.EventRecordingStored, callapi.EventRecordingPurged,
@@ -75,6 +75,7 @@ CREATE TABLE calls (
 	ended_at          BIGINT,
 	disposition       TEXT NOT NULL DEFAULT '',
 	rating            INTEGER NOT NULL DEFAULT 0,
+	transfers         INTEGER NOT NULL DEFAULT 0,
 	ticket_id         TEXT NOT NULL DEFAULT '',
 	question          TEXT NOT NULL DEFAULT '',
 	resolution        TEXT NOT NULL DEFAULT '',
@@ -131,13 +132,15 @@ func (l *CallList) Apply(ctx context.Context, tx *sql.Tx, env events.Envelope) e
 	}
 	// route puts a routing decision on its call: ringing an agent, or
 	// waiting at a place in the queue.
+	// An event older than the call's last change (a redelivery) routes
+	// nothing.
 	route := func(r callapi.Routing) error {
 		if r.Action == callapi.ActionRing && r.Agent != nil {
 			return update(`status = ?, agent_id = ?, agent_extension = ?, agent_work_number = ?, queue_position = 0`,
-				`id = ? AND status <> 'ended'`, callapi.StatusRinging, r.Agent.ID, r.Agent.Extension, r.Agent.WorkNumber, r.CallID)
+				`id = ? AND status <> 'ended' AND updated_at <= ?`, callapi.StatusRinging, r.Agent.ID, r.Agent.Extension, r.Agent.WorkNumber, r.CallID, at)
 		}
 		return update(`status = ?, queue_position = ?, agent_id = '', agent_extension = '', agent_work_number = ''`,
-			`id = ? AND status <> 'ended'`, callapi.StatusQueued, r.QueuePosition, r.CallID)
+			`id = ? AND status <> 'ended' AND updated_at <= ?`, callapi.StatusQueued, r.QueuePosition, r.CallID, at)
 	}
 	switch env.Type {
 	case callapi.EventCallReceived:
@@ -161,6 +164,20 @@ func (l *CallList) Apply(ctx context.Context, tx *sql.Tx, env events.Envelope) e
 			return nil
 		}
 		return route(*p.Routing)
+	case callapi.EventCallTransferred:
+		var p callapi.CallTransferred
+		if err := env.Decode(&p); err != nil {
+			return err
+		}
+		set, args := `transfers = transfers + 1`, []any{}
+		if p.Skill != "" {
+			set, args = set+`, skill = ?`, append(args, p.Skill)
+		}
+		// A transfer counts once: the routing below moves updated_at on.
+		if err := update(set, `id = ? AND updated_at < ? AND status = 'answered'`, append(args, p.CallID, at)...); err != nil {
+			return err
+		}
+		return route(p.Routing)
 	case callapi.EventCallAnswered:
 		var p callapi.CallAnswered
 		if err := env.Decode(&p); err != nil {
@@ -318,7 +335,7 @@ func optionalMicros(t time.Time) sql.NullInt64 {
 }
 
 const callColumns = `id, caller, hotline, skill, status, agent_id, agent_extension, agent_work_number, queue_position,
-	received_at, answered_at, ended_at, disposition, rating, ticket_id, question, resolution,
+	received_at, answered_at, ended_at, disposition, rating, transfers, ticket_id, question, resolution,
 	rec_content_type, rec_size, rec_sha256, rec_stored_at, rec_keep_until, rec_purged_at, cdr_sources, updated_at`
 
 // scanCall reads a row of callColumns into the call view, with the caller
@@ -329,7 +346,7 @@ func scanCall(row interface{ Scan(...any) error }, admin bool) (callapi.Call, in
 	var received, updated, size int64
 	var answered, ended, stored, keepUntil, purged sql.NullInt64
 	if err := row.Scan(&c.CallID, &c.Caller, &c.Hotline, &c.Skill, &c.Status, &agentID, &extension, &workNumber,
-		&c.QueuePosition, &received, &answered, &ended, &c.Disposition, &c.Rating, &c.TicketID,
+		&c.QueuePosition, &received, &answered, &ended, &c.Disposition, &c.Rating, &c.Transfers, &c.TicketID,
 		&c.Question, &c.Resolution, &contentType, &size, &sha, &stored, &keepUntil, &purged, &sources, &updated); err != nil {
 		return callapi.Call{}, 0, err
 	}

@@ -646,7 +646,7 @@ func TestCallList_Reset(t *testing.T) {
 func TestCallList_EventTypes(t *testing.T) {
 	got := adapters.NewCallList(nil).EventTypes()
 	want := []string{
-		callapi.EventAgentStateChanged, callapi.EventCallReceived, callapi.EventCallAnswered,
+		callapi.EventAgentStateChanged, callapi.EventCallReceived, callapi.EventCallTransferred, callapi.EventCallAnswered,
 		callapi.EventCallNotAnswered, callapi.EventCallEnded, callapi.EventCallRated, callapi.EventCallResolved, callapi.EventTicketOpened,
 		callapi.EventRecordingStored, callapi.EventRecordingPurged, callapi.EventCDRIngested,
 		callapi.EventPBXKeyCreated, callapi.EventPBXKeyRevoked,
@@ -656,4 +656,31 @@ func TestCallList_EventTypes(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Errorf("EventTypes = %v, want %v", got, want)
 	}
+}
+
+// TestCallList_redelivered_routing_changes_nothing redelivers a call's
+// routing events while it is being talked and after a transfer: the call
+// stays answered, and a transfer counts once.
+func TestCallList_redelivered_routing_changes_nothing(t *testing.T) {
+	t.Parallel()
+	sqlstoretest.Each(t, func(t *testing.T, db *sqlstore.DB) {
+		list := newList(t, db)
+		received := board(t, callapi.CallReceived{CallID: "c", Caller: "13812345678", Routing: ring("c", "a1", "8001", "1001")}, sec(0))
+		transferred := board(t, callapi.CallTransferred{CallID: "c", FromAgentID: "a1", Skill: "exam", Routing: ring("c", "a2", "8002", "1002")}, sec(60))
+		apply(t, db, list, received, board(t, callapi.CallAnswered{CallID: "c", AgentID: "a1"}, sec(5)))
+		apply(t, db, list, received)
+		if c := get(t, list, "c", true); c.Status != callapi.StatusAnswered || c.Agent.ID != "a1" {
+			t.Fatalf("after a redelivered arrival: %s with %v, want answered with a1", c.Status, c.Agent)
+		}
+		apply(t, db, list, transferred, transferred, received)
+		c := get(t, list, "c", true)
+		if c.Status != callapi.StatusRinging || c.Agent.ID != "a2" || c.Transfers != 1 || c.Skill != "exam" {
+			t.Fatalf("after a transfer delivered twice: %s with %v, %d transfers, skill %q; want ringing a2, 1, exam",
+				c.Status, c.Agent, c.Transfers, c.Skill)
+		}
+		apply(t, db, list, board(t, callapi.CallAnswered{CallID: "c", AgentID: "a2"}, sec(70)), transferred)
+		if c := get(t, list, "c", true); c.Status != callapi.StatusAnswered || c.Agent.ID != "a2" || c.Transfers != 1 {
+			t.Fatalf("after the transfer redelivered late: %s with %v, %d transfers", c.Status, c.Agent, c.Transfers)
+		}
+	})
 }

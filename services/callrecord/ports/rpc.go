@@ -27,6 +27,7 @@ func RegisterEndpoints(svc *rpc.Service, a app.Application, loc *time.Location) 
 		rpc.Register(svc, callapi.EndpointOffer, c.Hotline.Offer),
 		rpc.Register(svc, callapi.EndpointAnswered, c.Hotline.Answered),
 		rpc.Register(svc, callapi.EndpointEnded, c.Hotline.Ended),
+		rpc.Register(svc, callapi.EndpointTransfer, c.Hotline.Transfer),
 		// A rating answers with the call as it stands after it.
 		rpc.Register(svc, callapi.EndpointRate, func(ctx context.Context, cmd callapi.Rate) (callapi.Call, error) {
 			target, err := c.Rate.Handle(ctx, cmd)

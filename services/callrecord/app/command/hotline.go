@@ -117,6 +117,17 @@ func (h HotlineHandler) Offer(ctx context.Context, cmd callapi.Offer) (callapi.R
 	})
 }
 
+// Transfer hands an answered call on and answers where it went.
+func (h HotlineHandler) Transfer(ctx context.Context, cmd callapi.Transfer) (callapi.Routing, error) {
+	if err := mayAct(ctx, "transferring a call", pbxOrStaff...); err != nil {
+		return callapi.Routing{}, err
+	}
+	return onBoard(ctx, h.board, func(b *acd.Board, now time.Time) (callapi.Routing, error) {
+		d, err := b.Transfer(cmd.CallID, cmd.AgentID, cmd.Skill, now)
+		return d.Routing(), err
+	})
+}
+
 // Answered records that the ringing agent answered. A call that already
 // ended (the PBX reported the end first) is a conflict: its record stays
 // as the end left it.

@@ -148,6 +148,8 @@ func decode(env events.Envelope) (events.Payload, error) {
 		return decodeAs[callapi.CallNotAnswered](env)
 	case callapi.EventCallEnded:
 		return decodeAs[callapi.CallEnded](env)
+	case callapi.EventCallTransferred:
+		return decodeAs[callapi.CallTransferred](env)
 	}
 	return nil, nil
 }
@@ -209,6 +211,19 @@ func (b *Board) Apply(p events.Payload, at time.Time) {
 			c.Agent, c.RingingSince = "", time.Time{}
 			b.applyRouting(e.Routing, at)
 		}
+	case callapi.CallTransferred:
+		c, ok := b.calls[e.CallID]
+		if !ok {
+			return
+		}
+		if a, ok := b.agents[c.Agent]; ok {
+			a.Call, a.State, a.Since = "", StateAfterCallWork, at
+		}
+		c.Agent, c.RingingSince, c.Answered = "", time.Time{}, false
+		if e.Skill != "" {
+			c.Skill = e.Skill
+		}
+		b.applyRouting(e.Routing, at)
 	case callapi.CallEnded:
 		c, ok := b.calls[e.CallID]
 		if !ok {
@@ -389,6 +404,39 @@ func (b *Board) NoAnswer(id string, now time.Time) (Decision, error) {
 	}
 	d := b.decide(id, c.Skill, c.arrival)
 	b.record(callapi.CallNotAnswered{CallID: id, AgentID: c.Agent, Routing: d.Routing()}, now)
+	return d, nil
+}
+
+// Transfer hands an answered call on: to the agent toAgent, who must be
+// ready and have the skill the call needs, or, with no agent named, to the
+// longest-idle ready agent with skill (the call's own when empty), or the
+// queue at the call's place by arrival. The agent who had it goes to
+// after-call work.
+func (b *Board) Transfer(id, toAgent, skill string, now time.Time) (Decision, error) {
+	c, ok := b.calls[id]
+	switch {
+	case !ok:
+		return Decision{}, problem.NotFound("call", id)
+	case !c.Answered:
+		return Decision{}, problem.New(problem.CodeConflict, "call %s is not answered; only a call being talked is transferred", id)
+	}
+	need := cmp.Or(skill, c.Skill)
+	var d Decision
+	if toAgent != "" {
+		a, ok := b.agents[toAgent]
+		switch {
+		case !ok:
+			return Decision{}, problem.NotFound("agent", toAgent)
+		case a.State != StateReady:
+			return Decision{}, problem.New(problem.CodeConflict, "agent %s is %s, not ready", toAgent, a.State)
+		case !a.has(need):
+			return Decision{}, problem.New(problem.CodeConflict, "agent %s does not have the skill %s", toAgent, need)
+		}
+		d = Decision{Call: id, Agent: a.clone()}
+	} else {
+		d = b.decide(id, need, c.arrival)
+	}
+	b.record(callapi.CallTransferred{CallID: id, FromAgentID: c.Agent, Skill: skill, Routing: d.Routing()}, now)
 	return d, nil
 }
 

@@ -193,6 +193,39 @@ func TestBoard_changes_nothing_on_a_repeated_report(t *testing.T) {
 	}
 }
 
+// TestBoard_Transfer hands an answered call to a named agent, refuses
+// agents who are not ready or lack the skill, and sends the agent who had
+// it to after-call work.
+func TestBoard_Transfer(t *testing.T) {
+	b := acd.NewBoard()
+	ready(t, b, 0, "a:x", "b:x", "c:y")
+	if got := offer(t, b, "1:x", 10); got != "1→a" { // a is idle longest
+		t.Fatalf("offer: %s", got)
+	}
+	if err := b.Answered("1", at(11)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Transfer("1", "c", "", at(20)); problem.CodeOf(err) != problem.CodeConflict {
+		t.Errorf("transfer to c, who has no skill x: %v", err)
+	}
+	if _, err := b.Transfer("1", "zz", "", at(20)); problem.CodeOf(err) != problem.CodeNotFound {
+		t.Errorf("transfer to an unknown agent: %v", err)
+	}
+	d, err := b.Transfer("1", "b", "", at(30))
+	if err != nil || d.Agent == nil || d.Agent.ID != "b" {
+		t.Fatalf("transfer to b: %+v, %v", d, err)
+	}
+	if a, _ := b.Agent("a"); a.State != acd.StateAfterCallWork || a.Call != "" {
+		t.Errorf("a after handing the call on: %+v", a)
+	}
+	if c, _ := b.Call("1"); c.Agent != "b" || c.Answered {
+		t.Errorf("the call after the transfer: %+v", c)
+	}
+	if _, err := b.Transfer("1", "c", "y", at(40)); problem.CodeOf(err) != problem.CodeConflict {
+		t.Errorf("transfer of a call that rings again, not answered: %v", err)
+	}
+}
+
 func TestBoard_rejects_what_cannot_happen(t *testing.T) {
 	b := acd.NewBoard()
 	ready(t, b, 0, "a")
@@ -212,6 +245,8 @@ func TestBoard_rejects_what_cannot_happen(t *testing.T) {
 		{"answer an unknown call", b.Answered("9", at(0)), problem.CodeNotFound},
 		{"answer a waiting call", b.Answered("2", at(0)), problem.CodeConflict},
 		{"no answer of a waiting call", func() error { _, err := b.NoAnswer("2", at(20)); return err }(), problem.CodeConflict},
+		{"transfer a ringing call", func() error { _, err := b.Transfer("1", "", "", at(20)); return err }(), problem.CodeConflict},
+		{"transfer an unknown call", func() error { _, err := b.Transfer("9", "", "", at(20)); return err }(), problem.CodeNotFound},
 	}
 	for _, tt := range tests {
 		if got := problem.CodeOf(tt.err); got != tt.want {
@@ -255,7 +290,7 @@ func TestBoard_keeps_its_rules_through_a_busy_day(t *testing.T) {
 	}
 	var live []string // calls the board knows
 	var stored []acd.Change
-	calls, rung, taken := 0, 0, 0
+	calls, rung, taken, transfers := 0, 0, 0, 0
 	for step := range 20_000 {
 		now := at(1000 + step)
 		// The expected pick, from the board's state before the report.
@@ -307,6 +342,21 @@ func TestBoard_keeps_its_rules_through_a_busy_day(t *testing.T) {
 				if err := b.Answered(id, now); err != nil {
 					t.Fatal(err)
 				}
+			case c.Answered && r.IntN(3) == 0: // handed on to the agents of a skill
+				skill := skills[r.IntN(len(skills))]
+				want := longestIdle(skill)
+				d, err := b.Transfer(id, "", skill, now)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got := ""
+				if d.Agent != nil {
+					got = d.Agent.ID
+				}
+				if got != want {
+					t.Fatalf("step %d: call %s transferred to %s rings %q, want %q", step, id, skill, got, want)
+				}
+				transfers++
 			default:
 				b.Ended(id, "answered", now)
 				live = slices.DeleteFunc(live, func(x string) bool { return x == id })
@@ -346,8 +396,8 @@ func TestBoard_keeps_its_rules_through_a_busy_day(t *testing.T) {
 			checkReplay(t, b, stored, agents, live, step)
 		}
 	}
-	if rung < 1000 || taken < 500 {
-		t.Fatalf("the day tested too little: %d calls, %d rang at once, %d taken from the queue", calls, rung, taken)
+	if rung < 1000 || taken < 500 || transfers < 100 {
+		t.Fatalf("the day tested too little: %d calls, %d rang at once, %d taken from the queue, %d transfers", calls, rung, taken, transfers)
 	}
 }
 
