@@ -46,6 +46,9 @@ type Board struct {
 
 	board   *acd.Board
 	version atomic.Uint64 // the stored sequence of the board's last event
+	// stale tells that board holds events that were not stored and could
+	// not be rebuilt yet: the next batch rebuilds it first.
+	stale bool
 }
 
 // operation is one request to the board: run it, store what it recorded,
@@ -76,8 +79,10 @@ func OpenBoard(ctx context.Context, store eventstore.Store, clock func() time.Ti
 // Version is the stream sequence of the board's last stored event.
 func (b *Board) Version() uint64 { return b.version.Load() }
 
-// reload rebuilds the board from its stored events.
+// reload rebuilds the board from its stored events; until it succeeds
+// the board is stale.
 func (b *Board) reload(ctx context.Context) error {
+	b.stale = true
 	evs, err := b.log.Load(ctx, b.ref)
 	if err != nil {
 		return fmt.Errorf("load hotline board: %w", err)
@@ -86,7 +91,7 @@ func (b *Board) reload(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	b.board = board
+	b.board, b.stale = board, false
 	var v uint64
 	if len(evs) > 0 {
 		v = evs[len(evs)-1].AggregateVersion
@@ -135,6 +140,8 @@ func (b *Board) Do(ctx context.Context, run func(board *acd.Board, now time.Time
 		return out.value, out.err
 	case <-ctx.Done():
 		return nil, ctx.Err()
+	case <-b.stopped:
+		return nil, problem.New(problem.CodeUnavailable, "the hotline board stopped")
 	}
 }
 
@@ -144,6 +151,14 @@ func (b *Board) Do(ctx context.Context, run func(board *acd.Board, now time.Time
 func (b *Board) runBatch(ctx context.Context, pending []operation) {
 	const attempts = 5
 	var err error
+	if b.stale {
+		if err = b.reload(ctx); err != nil {
+			for _, op := range pending {
+				op.done <- outcome{err: fmt.Errorf("hotline board: %w", err)}
+			}
+			return
+		}
+	}
 	for range attempts {
 		var done int
 		done, err = b.tryBatch(ctx, pending)
