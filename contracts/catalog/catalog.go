@@ -8,6 +8,7 @@ import (
 	"helpdesk/contracts/events"
 	"helpdesk/contracts/identityapi"
 	"helpdesk/contracts/kbapi"
+	"helpdesk/contracts/satapi"
 	"helpdesk/contracts/ticketapi"
 )
 
@@ -48,5 +49,10 @@ func Payloads() []events.Payload {
 		callapi.CallResolved{},
 		callapi.PBXKeyCreated{},
 		callapi.PBXKeyRevoked{},
+		satapi.SurveyIssued{},
+		satapi.SurveyAnswered{},
+		satapi.SurveyExpired{},
+		satapi.FollowUpOpened{},
+		satapi.FollowUpCompleted{},
 	}
 }

@@ -17,10 +17,11 @@ import (
 
 // Services that own an event stream.
 const (
-	ServiceTicket     = "ticket"
-	ServiceIdentity   = "identity"
-	ServiceKnowledge  = "knowledge"
-	ServiceCallRecord = "callrecord"
+	ServiceTicket       = "ticket"
+	ServiceIdentity     = "identity"
+	ServiceKnowledge    = "knowledge"
+	ServiceCallRecord   = "callrecord"
+	ServiceSatisfaction = "satisfaction"
 )
 
 // Aggregate types.
@@ -33,6 +34,8 @@ const (
 	AggregateHotline  = "hotline"
 	AggregateCall     = "call"
 	AggregatePBXKey   = "pbx_key"
+	AggregateSurvey   = "survey"
+	AggregateFollowUp = "followup"
 )
 
 // EventPrefix is the first token of every event subject.
@@ -105,6 +108,16 @@ func Call(id string) Aggregate {
 // PBXKey returns the aggregate reference of a PBX's API key.
 func PBXKey(id string) Aggregate {
 	return Aggregate{Service: ServiceCallRecord, Type: AggregatePBXKey, ID: id}
+}
+
+// Survey returns the aggregate reference of a satisfaction survey.
+func Survey(id string) Aggregate {
+	return Aggregate{Service: ServiceSatisfaction, Type: AggregateSurvey, ID: id}
+}
+
+// FollowUp returns the aggregate reference of a follow-up of a survey.
+func FollowUp(id string) Aggregate {
+	return Aggregate{Service: ServiceSatisfaction, Type: AggregateFollowUp, ID: id}
 }
 
 // Request subjects: every service exposes a nats.go micro service whose
