@@ -2,7 +2,6 @@ package adapters
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 
 	"helpdesk/contracts/callapi"
@@ -18,8 +17,7 @@ import (
 // caller has no account, so there are no names to keep out; phone numbers
 // and the like are scrubbed from every draft. Drafting is idempotent per
 // call, so redelivered events, later notes and a rebuild draft nothing
-// twice. It is a projection with no read model of its own: only its
-// position is kept.
+// twice. It is a projection.Reactor: only its position is kept.
 type CallDrafts struct {
 	drafter Drafter
 }
@@ -32,24 +30,17 @@ func NewCallDrafts(drafter Drafter) *CallDrafts {
 	return &CallDrafts{drafter: drafter}
 }
 
-// Name implements projection.Handler.
+// Name implements projection.Reactor.
 func (*CallDrafts) Name() string { return "kb_call_drafts" }
 
-// Stream implements projection.Handler: the call-record service's events.
+// Stream implements projection.Reactor: the call-record service's events.
 func (*CallDrafts) Stream() string { return subjects.Stream(subjects.ServiceCallRecord) }
 
-// EventTypes implements projection.Selective.
+// EventTypes implements projection.Reactor.
 func (*CallDrafts) EventTypes() []string { return []string{callapi.EventCallResolved} }
 
-// Migrations implements projection.Handler: there are no tables.
-func (*CallDrafts) Migrations() []string { return nil }
-
-// Reset implements projection.Handler: there is nothing to empty; drafts
-// are articles, which a rebuild does not delete.
-func (*CallDrafts) Reset(context.Context, *sql.Tx) error { return nil }
-
-// Apply drafts an article from a call's resolution note.
-func (d *CallDrafts) Apply(ctx context.Context, _ *sql.Tx, env events.Envelope) error {
+// React drafts an article from a call's resolution note.
+func (d *CallDrafts) React(ctx context.Context, env events.Envelope) error {
 	if env.Type != callapi.EventCallResolved {
 		return nil
 	}

@@ -181,9 +181,13 @@ func Start(ctx context.Context, cfg Config) (_ *Service, err error) {
 	}
 	// The indexes linger to batch: an index commit is dear, and readers of
 	// search and of drafts do not notice 50 ms.
+	callDrafts, err := projection.NewReactionTarget(ctx, cfg.DB, adapters.NewCallDrafts(draftFromSource))
+	if err != nil {
+		return nil, err
+	}
 	for _, rc := range []projection.RunnerConfig{
 		{DB: cfg.DB, Handler: s.Catalog},
-		{DB: cfg.DB, Handler: adapters.NewCallDrafts(draftFromSource)},
+		{Target: callDrafts},
 		{Target: s.Articles, MaxBatch: 2048, Linger: 50 * time.Millisecond},
 		{Target: s.Questions, MaxBatch: 2048, Linger: 50 * time.Millisecond},
 	} {

@@ -51,7 +51,7 @@ func NewHandlers(records CallRecords, fresh Freshness, board HotlineBoard) Handl
 // mayRead refuses callers other than staff and, where pbx is true, a PBX.
 func mayRead(ctx context.Context, what string, pbx bool) (admin bool, err error) {
 	role := rpc.CallerFrom(ctx).Role
-	if identityapi.IsStaff(role) || pbx && role == callapi.RolePBX {
+	if identityapi.IsStaff(role) || role == identityapi.RoleSystem || pbx && role == callapi.RolePBX {
 		return role == identityapi.RoleAdmin, nil
 	}
 	return false, problem.New(problem.CodePermissionDenied, "%s is for staff only", what)

@@ -146,8 +146,10 @@ func (t *Ticket) Resolve(a Actor, resolution string, now time.Time, p Policy, ca
 	return t.record(now, ticketapi.Resolved{Resolution: resolution, AutoCloseAt: cal.AddWorkingDays(now, p.AutoCloseAfter).UTC()}), nil
 }
 
-// Close closes the ticket: the requester confirms a resolved ticket, or an
-// admin closes any ticket that is not closed yet, giving a reason.
+// Close closes the ticket: the requester confirms a resolved ticket, an
+// admin closes any ticket that is not closed yet, giving a reason, or an
+// internal component closes a resolved ticket on its own, giving a reason
+// (the satisfaction service when the requester's survey expired).
 func (t *Ticket) Close(a Actor, reason string, now time.Time) ([]events.Payload, error) {
 	reason = strings.TrimSpace(reason)
 	var bad []problem.FieldError
@@ -167,6 +169,10 @@ func (t *Ticket) Close(a Actor, reason string, now time.Time) ([]events.Payload,
 		return t.record(now, ticketapi.Closed{Reason: reason}), nil
 	case a.ID == t.requester:
 		return nil, t.invalid("confirm")
+	case a.IsSystem() && t.status == ticketapi.StatusResolved && reason != "":
+		return t.record(now, ticketapi.Closed{Reason: reason, Automatic: true}), nil
+	case a.IsSystem():
+		return nil, t.invalid("close")
 	}
 	return nil, problem.New(problem.CodePermissionDenied, "only the requester (confirming the resolution) or an admin can close a ticket")
 }

@@ -136,6 +136,9 @@ func TestTicket_transitions(t *testing.T) {
 		"admin close": func(tk *ticket.Ticket, now time.Time) ([]events.Payload, error) {
 			return tk.Close(admin, "重复工单", now)
 		},
+		"system close": func(tk *ticket.Ticket, now time.Time) ([]events.Payload, error) {
+			return tk.Close(ticket.SystemActor("satisfaction"), "the satisfaction survey expired", now)
+		},
 		"reopen": func(tk *ticket.Ticket, now time.Time) ([]events.Payload, error) {
 			return tk.Reopen(requester, "问题复现", now, policy, cal)
 		},
@@ -150,6 +153,7 @@ func TestTicket_transitions(t *testing.T) {
 		"resolve":         {"new": "resolved", "assigned": "resolved", "in_progress": "resolved", "waiting_on_customer": "resolved"},
 		"confirm":         {"resolved": "closed"},
 		"admin close":     {"new": "closed", "assigned": "closed", "in_progress": "closed", "waiting_on_customer": "closed", "resolved": "closed"},
+		"system close":    {"resolved": "closed"},
 		"reopen":          {"resolved": "in_progress", "closed": "in_progress"},
 	}
 	for name, cmd := range commands {
