@@ -29,7 +29,7 @@ func (s *Server) callRoutes(e *echo.Echo, api, authed *echo.Group) {
 	authed.GET("/calls", s.listCalls)
 	authed.GET("/calls/stats", s.callStats)
 	authed.POST("/calls/:call_id/ticket", s.ticketFromCall)
-	authed.POST("/calls/:call_id/resolution", callCommand(s, callapi.EndpointResolve, func(c *echo.Context) (any, error) {
+	authed.POST("/calls/:call_id/resolution", callCommand(s, subjects.ServiceCallRecord, callapi.EndpointResolve, func(c *echo.Context) (any, error) {
 		cmd := callapi.Resolve{CallID: c.Param("call_id")}
 		err := decode(c, &struct {
 			Question   *string `json:"question"`
@@ -43,7 +43,7 @@ func (s *Server) callRoutes(e *echo.Echo, api, authed *echo.Group) {
 	pbx.GET("/hotline/agents", func(c *echo.Context) error {
 		return relay(s, c, subjects.ServiceCallRecord, callapi.EndpointAgentList, callapi.ListAgents{})
 	})
-	pbx.POST("/hotline/agents/:user_id/login", callCommand(s, callapi.EndpointAgentLogin, func(c *echo.Context) (any, error) {
+	pbx.POST("/hotline/agents/:user_id/login", callCommand(s, subjects.ServiceCallRecord, callapi.EndpointAgentLogin, func(c *echo.Context) (any, error) {
 		cmd := callapi.Login{AgentID: c.Param("user_id")}
 		err := decode(c, &struct {
 			Extension *string   `json:"extension"`
@@ -51,14 +51,14 @@ func (s *Server) callRoutes(e *echo.Echo, api, authed *echo.Group) {
 		}{&cmd.Extension, &cmd.Skills})
 		return cmd, err
 	}))
-	pbx.POST("/hotline/agents/:user_id/state", callCommand(s, callapi.EndpointAgentState, func(c *echo.Context) (any, error) {
+	pbx.POST("/hotline/agents/:user_id/state", callCommand(s, subjects.ServiceCallRecord, callapi.EndpointAgentState, func(c *echo.Context) (any, error) {
 		cmd := callapi.SetState{AgentID: c.Param("user_id")}
 		err := decode(c, &struct {
 			State *string `json:"state"`
 		}{&cmd.State})
 		return cmd, err
 	}))
-	pbx.POST("/calls", callCommand(s, callapi.EndpointOffer, func(c *echo.Context) (any, error) {
+	pbx.POST("/calls", callCommand(s, subjects.ServiceCallRecord, callapi.EndpointOffer, func(c *echo.Context) (any, error) {
 		var cmd callapi.Offer
 		err := decode(c, &cmd)
 		return cmd, err
@@ -66,17 +66,17 @@ func (s *Server) callRoutes(e *echo.Echo, api, authed *echo.Group) {
 	pbx.GET("/calls/:call_id", func(c *echo.Context) error {
 		return relay(s, c, subjects.ServiceCallRecord, callapi.EndpointGet, callapi.CallTarget{CallID: c.Param("call_id")})
 	})
-	pbx.POST("/calls/:call_id/answered", callCommand(s, callapi.EndpointAnswered, func(c *echo.Context) (any, error) {
+	pbx.POST("/calls/:call_id/answered", callCommand(s, subjects.ServiceCallRecord, callapi.EndpointAnswered, func(c *echo.Context) (any, error) {
 		return callapi.CallTarget{CallID: c.Param("call_id")}, decode(c, &struct{}{})
 	}))
-	pbx.POST("/calls/:call_id/ended", callCommand(s, callapi.EndpointEnded, func(c *echo.Context) (any, error) {
+	pbx.POST("/calls/:call_id/ended", callCommand(s, subjects.ServiceCallRecord, callapi.EndpointEnded, func(c *echo.Context) (any, error) {
 		cmd := callapi.End{CallID: c.Param("call_id")}
 		err := decode(c, &struct {
 			Disposition *string `json:"disposition"`
 		}{&cmd.Disposition})
 		return cmd, err
 	}))
-	pbx.POST("/calls/:call_id/transfer", callCommand(s, callapi.EndpointTransfer, func(c *echo.Context) (any, error) {
+	pbx.POST("/calls/:call_id/transfer", callCommand(s, subjects.ServiceCallRecord, callapi.EndpointTransfer, func(c *echo.Context) (any, error) {
 		cmd := callapi.Transfer{CallID: c.Param("call_id")}
 		err := decode(c, &struct {
 			AgentID *string `json:"agent_id"`
@@ -84,7 +84,7 @@ func (s *Server) callRoutes(e *echo.Echo, api, authed *echo.Group) {
 		}{&cmd.AgentID, &cmd.Skill})
 		return cmd, err
 	}))
-	pbx.POST("/calls/:call_id/rating", callCommand(s, callapi.EndpointRate, func(c *echo.Context) (any, error) {
+	pbx.POST("/calls/:call_id/rating", callCommand(s, subjects.ServiceCallRecord, callapi.EndpointRate, func(c *echo.Context) (any, error) {
 		cmd := callapi.Rate{CallID: c.Param("call_id")}
 		err := decode(c, &struct {
 			Score *int `json:"score"`
@@ -100,14 +100,14 @@ func (s *Server) callRoutes(e *echo.Echo, api, authed *echo.Group) {
 }
 
 // callCommand handles a POST whose strictly decoded body build turns into
-// a call-record command; the service's JSON answer is relayed with 200.
-func callCommand(s *Server, endpoint string, build func(c *echo.Context) (any, error)) echo.HandlerFunc {
+// a command of a service; the service's JSON answer is relayed with 200.
+func callCommand(s *Server, service, endpoint string, build func(c *echo.Context) (any, error)) echo.HandlerFunc {
 	return func(c *echo.Context) error {
 		cmd, err := build(c)
 		if err != nil {
 			return err
 		}
-		return relay(s, c, subjects.ServiceCallRecord, endpoint, cmd)
+		return relay(s, c, service, endpoint, cmd)
 	}
 }
 

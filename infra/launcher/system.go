@@ -27,12 +27,14 @@ import (
 	callrecord "helpdesk/services/callrecord/service"
 	identity "helpdesk/services/identity/service"
 	knowledge "helpdesk/services/knowledge/service"
+	satisfaction "helpdesk/services/satisfaction/service"
 	ticketdomain "helpdesk/services/ticket/domain/ticket"
 	ticket "helpdesk/services/ticket/service"
 )
 
 // Services lists the services `helpdesk serve` can run, in start order.
-var Services = []string{subjects.ServiceIdentity, subjects.ServiceTicket, subjects.ServiceKnowledge, subjects.ServiceCallRecord}
+var Services = []string{subjects.ServiceIdentity, subjects.ServiceTicket, subjects.ServiceKnowledge, subjects.ServiceCallRecord,
+	subjects.ServiceSatisfaction}
 
 // UpConfig configures the all-in-one system.
 type UpConfig struct {
@@ -66,6 +68,9 @@ type UpConfig struct {
 	// Holidays is a holidays file for the working-day calendar (see
 	// calendar.ParseDays); empty for the built-in data only.
 	Holidays string
+	// SurveyDays is how many working days a satisfaction survey stays
+	// open (default 3).
+	SurveyDays int
 	// Policy overrides the ticket lifecycle rules (SLA targets, auto-close
 	// and reopen windows); the zero value means ticket.DefaultPolicy.
 	Policy ticketdomain.Policy
@@ -112,6 +117,8 @@ type System struct {
 	Knowledge *knowledge.Service
 	// CallRecord is the running call-record service.
 	CallRecord *callrecord.Service
+	// Satisfaction is the running satisfaction service.
+	Satisfaction *satisfaction.Service
 
 	nats   *natsembed.Server
 	parts  *Parts
@@ -140,7 +147,7 @@ func Up(ctx context.Context, cfg UpConfig) (*System, error) {
 	parts, err := StartParts(ctx, PartsConfig{
 		Conn: nc, Services: Services, Gateway: true, Listen: cfg.Listen, DB: cfg.DB, IndexDir: cfg.IndexDir, SearchCache: cfg.SearchCache,
 		JWTSecret: cfg.JWTSecret, AdminPassword: cfg.AdminPassword, EnsureAdmin: true,
-		DeadlineInterval: cfg.DeadlineInterval, RecordingRetention: cfg.RecordingRetention, Holidays: cfg.Holidays,
+		DeadlineInterval: cfg.DeadlineInterval, RecordingRetention: cfg.RecordingRetention, Holidays: cfg.Holidays, SurveyDays: cfg.SurveyDays,
 		Policy: cfg.Policy, Clock: cfg.Clock, Logger: cfg.Logger, Registry: reg,
 	})
 	if err != nil {
@@ -150,7 +157,8 @@ func Up(ctx context.Context, cfg UpConfig) (*System, error) {
 	}
 	return &System{
 		URL: parts.URL, NATSURL: srv.ClientURL(), AdminPassword: parts.AdminPassword,
-		Registry: reg, Ticket: parts.Ticket, Knowledge: parts.Knowledge, CallRecord: parts.CallRecord, nats: srv, parts: parts,
+		Registry: reg, Ticket: parts.Ticket, Knowledge: parts.Knowledge, CallRecord: parts.CallRecord,
+		Satisfaction: parts.Satisfaction, nats: srv, parts: parts,
 	}, nil
 }
 
@@ -194,9 +202,10 @@ type PartsConfig struct {
 	AdminPassword    string
 	JWTSecret        string
 	DeadlineInterval time.Duration
-	// RecordingRetention and Holidays: see UpConfig.
+	// RecordingRetention, Holidays and SurveyDays: see UpConfig.
 	RecordingRetention int
 	Holidays           string
+	SurveyDays         int
 	Policy             ticketdomain.Policy
 	Clock              func() time.Time
 	Logger             *slog.Logger
@@ -210,6 +219,7 @@ type Parts struct {
 	Ticket        *ticket.Service
 	Knowledge     *knowledge.Service
 	CallRecord    *callrecord.Service
+	Satisfaction  *satisfaction.Service
 
 	conn     *nats.Conn
 	identity *identity.Service
@@ -268,6 +278,14 @@ func StartParts(ctx context.Context, cfg PartsConfig) (_ *Parts, err error) {
 			p.CallRecord, err = callrecord.Start(ctx, callrecord.Config{
 				Conn: cfg.Conn, Store: store, DB: p.db, Calendar: cal,
 				RetentionWorkingDays: cfg.RecordingRetention, Logger: cfg.Logger, Registerer: cfg.Registry, Clock: cfg.Clock,
+			})
+		case subjects.ServiceSatisfaction:
+			if err = p.openDB(ctx, cfg.DB); err != nil {
+				return nil, err
+			}
+			p.Satisfaction, err = satisfaction.Start(ctx, satisfaction.Config{
+				Conn: cfg.Conn, Store: store, DB: p.db, Calendar: cal, SurveyDays: cfg.SurveyDays,
+				Logger: cfg.Logger, Registerer: cfg.Registry, Clock: cfg.Clock,
 			})
 		default:
 			err = fmt.Errorf("unknown service %q (have %v)", name, Services)
@@ -333,6 +351,10 @@ func (p *Parts) Stop(ctx context.Context) error {
 	if p.gateway != nil {
 		errs = append(errs, p.gateway.Shutdown(ctx))
 		p.gateway = nil
+	}
+	if p.Satisfaction != nil {
+		errs = append(errs, p.Satisfaction.Stop())
+		p.Satisfaction = nil
 	}
 	if p.CallRecord != nil {
 		errs = append(errs, p.CallRecord.Stop())

@@ -110,6 +110,8 @@ type common struct {
 	retentionDays int
 	// holidays is the deployment's holidays file (see calendar.ParseDays).
 	holidays string
+	// surveyDays is how many working days a satisfaction survey stays open.
+	surveyDays int
 }
 
 func (c *common) register(fs *flag.FlagSet, withDB bool) {
@@ -122,6 +124,7 @@ func (c *common) register(fs *flag.FlagSet, withDB bool) {
 		fs.StringVar(&c.dbDriver, "db-driver", env("HELPDESK_DB_DRIVER", ""), "read-model database: sqlite or postgres; default sqlite under the data dir (HELPDESK_DB_DRIVER)")
 		fs.StringVar(&c.dbDSN, "db-dsn", env("HELPDESK_DB_DSN", ""), "read-model database: SQLite file path or PostgreSQL URL (HELPDESK_DB_DSN)")
 		fs.StringVar(&c.holidays, "holidays", env("HELPDESK_HOLIDAYS", ""), "a holidays file adding days off and adjusted working days to the built-in Chinese calendar, e.g. for a year it does not know yet (docs/calendar.md); default <data-dir>/holidays.txt when it exists (HELPDESK_HOLIDAYS)")
+		fs.IntVar(&c.surveyDays, "survey-days", envInt("HELPDESK_SURVEY_DAYS", 3), "working days a satisfaction survey stays open; an unanswered survey then expires and closes its resolved ticket (HELPDESK_SURVEY_DAYS)")
 		fs.IntVar(&c.retentionDays, "recording-retention-days", envInt("HELPDESK_RECORDING_RETENTION_DAYS", retention.MinimumWorkingDays), "working days call recordings are kept before they are purged; at least 10 (HELPDESK_RECORDING_RETENTION_DAYS)")
 		fs.IntVar(&c.searchCache, "search-cache", envInt("HELPDESK_SEARCH_CACHE", 10000), "knowledge search and suggestion results kept until an index changes; 0 for none (HELPDESK_SEARCH_CACHE)")
 	}
@@ -141,6 +144,9 @@ func (c *common) setup(stderr io.Writer) (*slog.Logger, ticketdomain.Policy, err
 	log, err := c.logger(stderr)
 	if err != nil || !c.withDB {
 		return log, ticketdomain.Policy{}, err
+	}
+	if c.surveyDays < 1 {
+		return nil, ticketdomain.Policy{}, fmt.Errorf("--survey-days is %d: a survey stays open at least 1 working day", c.surveyDays)
 	}
 	if c.retentionDays < retention.MinimumWorkingDays {
 		return nil, ticketdomain.Policy{}, fmt.Errorf("--recording-retention-days is %d: recordings must be kept at least %d working days",
@@ -233,7 +239,7 @@ func up(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		DataDir: *dataDir, Listen: *listen, NATSListen: *natsListen, NATSSyncAlways: syncAlways, NATSSyncInterval: syncInterval,
 		AdminPassword: os.Getenv("HELPDESK_ADMIN_PASSWORD"), JWTSecret: os.Getenv("HELPDESK_JWT_SECRET"),
 		DB: c.db(*dataDir + "/readmodels.db"), SearchCache: c.cacheSize(), RecordingRetention: c.retentionDays, Policy: policy, Logger: log,
-		Holidays: c.holidaysFile(*dataDir),
+		Holidays: c.holidaysFile(*dataDir), SurveyDays: c.surveyDays,
 	})
 	if err != nil {
 		return err
@@ -335,7 +341,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	cfg := launcher.PartsConfig{
 		Conn: nc, Services: []string{name}, DB: c.db(*dataDir + "/" + name + ".db"), IndexDir: filepath.Join(*dataDir, "search"), SearchCache: c.cacheSize(),
-		RecordingRetention: c.retentionDays, Holidays: c.holidaysFile(*dataDir), EnsureAdmin: *admin, AdminPassword: os.Getenv("HELPDESK_ADMIN_PASSWORD"), Policy: policy, Logger: log, Registry: launcher.NewRegistry(),
+		RecordingRetention: c.retentionDays, Holidays: c.holidaysFile(*dataDir), SurveyDays: c.surveyDays, EnsureAdmin: *admin, AdminPassword: os.Getenv("HELPDESK_ADMIN_PASSWORD"), Policy: policy, Logger: log, Registry: launcher.NewRegistry(),
 	}
 	return runParts(ctx, nc, cfg, "service "+name, stdout)
 }
