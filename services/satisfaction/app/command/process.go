@@ -97,9 +97,13 @@ func (p ProcessManager) issueForCall(ctx context.Context, callID string, cause e
 }
 
 // issue issues a survey, open for the configured working days from the
-// time of its cause.
+// time of its cause. A cause so old that its survey would be born expired
+// (the service reading the history it started after) issues nothing.
 func (p ProcessManager) issue(ctx context.Context, id string, s satapi.SurveyIssued, cause events.Envelope) error {
 	s.ExpiresAt = p.d.Calendar.AddWorkingDays(cause.OccurredAt, p.d.SurveyDays).UTC()
+	if !p.d.Clock().Before(s.ExpiresAt) {
+		return nil
+	}
 	_, err := p.d.Surveys.Update(ctx, id, 0, func(sv *survey.Survey) ([]events.Payload, error) { return sv.Issue(s), nil })
 	return err
 }

@@ -120,6 +120,13 @@ func TestProcessManager_expired_survey_closes_its_ticket(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// A resolution from before the service's time issues nothing.
+	if err := pm.OnTicketEvent(ctx, resolved(t, clk.Now().AddDate(0, -1, 0), 3)); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := d.Surveys.Load(ctx, satapi.SurveyForTicket("T", 3)); err == nil {
+		t.Fatal("a survey born expired was issued")
+	}
 	id := satapi.SurveyForTicket("T", 7)
 	s, evs, err := d.Surveys.Load(ctx, id)
 	if err != nil || len(evs) != 1 {
