@@ -3,6 +3,7 @@ package problem
 import (
 	"fmt"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 )
@@ -23,6 +24,20 @@ func CheckText(bad []FieldError, field, s string, max int, required, multiline b
 		if unicode.IsControl(r) && !(multiline && (r == '\n' || r == '\r' || r == '\t')) {
 			return append(bad, FieldError{Field: field, Message: "must not contain control characters"})
 		}
+	}
+	return bad
+}
+
+// CheckPeriod appends the field errors of a period [from, to) of at most
+// max: both given, to after from.
+func CheckPeriod(bad []FieldError, from, to time.Time, max time.Duration, maxText string) []FieldError {
+	switch {
+	case from.IsZero() || to.IsZero():
+		return append(bad, FieldError{Field: "from", Message: "from and to are required"})
+	case !from.Before(to):
+		return append(bad, FieldError{Field: "to", Message: "must be after from"})
+	case to.Sub(from) > max:
+		return append(bad, FieldError{Field: "to", Message: "the period may be at most " + maxText})
 	}
 	return bad
 }

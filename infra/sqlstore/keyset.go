@@ -1,6 +1,7 @@
 package sqlstore
 
 import (
+	"database/sql"
 	"encoding/base64"
 	"errors"
 	"strconv"
@@ -71,4 +72,25 @@ func NextPage[T any](rows []T, keys []int64, limit int, id func(T) string) ([]T,
 		return rows, ""
 	}
 	return rows[:limit], EncodeCursor(keys[limit-1], id(rows[limit-1]))
+}
+
+// ReadPage reads the rows of a Query: scan turns a row into an item and
+// its sort key, id tells an item's id. It returns at most limit items
+// (never nil) and the cursor of the next page, "" on the last.
+func ReadPage[T any](rows *sql.Rows, limit int, scan func(*sql.Rows) (T, int64, error), id func(T) string) ([]T, string, error) {
+	defer rows.Close()
+	items := []T{}
+	var keys []int64
+	for rows.Next() {
+		item, key, err := scan(rows)
+		if err != nil {
+			return nil, "", err
+		}
+		items, keys = append(items, item), append(keys, key)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, "", err
+	}
+	items, next := NextPage(items, keys, limit, id)
+	return items, next, nil
 }

@@ -436,20 +436,12 @@ func (l *CallList) List(ctx context.Context, q callapi.ListCalls, admin bool) (c
 	if err != nil {
 		return callapi.CallPage{}, fmt.Errorf("list calls: %w", err)
 	}
-	defer rows.Close()
-	page := callapi.CallPage{Items: []callapi.Call{}}
-	var keys []int64
-	for rows.Next() {
-		c, received, err := scanCall(rows, admin)
-		if err != nil {
-			return callapi.CallPage{}, fmt.Errorf("list calls: %w", err)
-		}
-		page.Items, keys = append(page.Items, c), append(keys, received)
-	}
-	if err := rows.Err(); err != nil {
+	var page callapi.CallPage
+	page.Items, page.NextCursor, err = sqlstore.ReadPage(rows, limit,
+		func(r *sql.Rows) (callapi.Call, int64, error) { return scanCall(r, admin) }, func(c callapi.Call) string { return c.CallID })
+	if err != nil {
 		return callapi.CallPage{}, fmt.Errorf("list calls: %w", err)
 	}
-	page.Items, page.NextCursor = sqlstore.NextPage(page.Items, keys, limit, func(c callapi.Call) string { return c.CallID })
 	return page, nil
 }
 

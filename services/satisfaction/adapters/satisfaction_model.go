@@ -552,20 +552,12 @@ func (m *SatisfactionModel) ListSurveys(ctx context.Context, f SurveyFilter) (sa
 	if err != nil {
 		return satapi.SurveyPage{}, fmt.Errorf("list surveys: %w", err)
 	}
-	defer rows.Close()
-	page := satapi.SurveyPage{Items: []satapi.Survey{}}
-	var keys []int64
-	for rows.Next() {
-		s, issued, err := scanSurvey(rows)
-		if err != nil {
-			return satapi.SurveyPage{}, fmt.Errorf("list surveys: %w", err)
-		}
-		page.Items, keys = append(page.Items, s), append(keys, issued)
-	}
-	if err := rows.Err(); err != nil {
+	var page satapi.SurveyPage
+	page.Items, page.NextCursor, err = sqlstore.ReadPage(rows, limit,
+		func(r *sql.Rows) (satapi.Survey, int64, error) { return scanSurvey(r) }, func(s satapi.Survey) string { return s.ID })
+	if err != nil {
 		return satapi.SurveyPage{}, fmt.Errorf("list surveys: %w", err)
 	}
-	page.Items, page.NextCursor = sqlstore.NextPage(page.Items, keys, limit, func(s satapi.Survey) string { return s.ID })
 	return page, nil
 }
 
@@ -650,20 +642,12 @@ func (m *SatisfactionModel) ListFollowUps(ctx context.Context, status string, no
 	if err != nil {
 		return satapi.FollowUpPage{}, fmt.Errorf("list follow-ups: %w", err)
 	}
-	defer rows.Close()
-	page := satapi.FollowUpPage{Items: []satapi.FollowUp{}}
-	var keys []int64
-	for rows.Next() {
-		f, due, err := scanFollowUp(rows, at)
-		if err != nil {
-			return satapi.FollowUpPage{}, fmt.Errorf("list follow-ups: %w", err)
-		}
-		page.Items, keys = append(page.Items, f), append(keys, due)
-	}
-	if err := rows.Err(); err != nil {
+	var page satapi.FollowUpPage
+	page.Items, page.NextCursor, err = sqlstore.ReadPage(rows, limit,
+		func(r *sql.Rows) (satapi.FollowUp, int64, error) { return scanFollowUp(r, at) }, func(f satapi.FollowUp) string { return f.ID })
+	if err != nil {
 		return satapi.FollowUpPage{}, fmt.Errorf("list follow-ups: %w", err)
 	}
-	page.Items, page.NextCursor = sqlstore.NextPage(page.Items, keys, limit, func(f satapi.FollowUp) string { return f.ID })
 	return page, nil
 }
 

@@ -28,7 +28,7 @@ func (h RateHandler) Resolve(ctx context.Context, cmd callapi.Resolve) (callapi.
 		return callapi.CallTarget{}, err
 	}
 	_, err := h.d.changeCall(ctx, cmd.CallID, func(c *call.Call) ([]events.Payload, error) {
-		return c.Resolve(callapi.CallResolved{CallID: cmd.CallID, Question: cmd.Question, Resolution: cmd.Resolution, Category: cmd.Category})
+		return c.Resolve(callapi.CallResolved(cmd))
 	})
 	return callapi.CallTarget{CallID: cmd.CallID}, err
 }

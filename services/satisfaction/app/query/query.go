@@ -79,15 +79,7 @@ func (h Handlers) Stats(ctx context.Context, q satapi.GetStats) (satapi.Stats, e
 	if err := staffOnly(ctx, "satisfaction figures"); err != nil {
 		return satapi.Stats{}, err
 	}
-	var bad []problem.FieldError
-	switch {
-	case q.From.IsZero() || q.To.IsZero():
-		bad = append(bad, problem.FieldError{Field: "from", Message: "from and to are required"})
-	case !q.From.Before(q.To):
-		bad = append(bad, problem.FieldError{Field: "to", Message: "must be after from"})
-	case q.To.Sub(q.From) > MaxStatsRange:
-		bad = append(bad, problem.FieldError{Field: "to", Message: "the period may be at most 366 days"})
-	}
+	bad := problem.CheckPeriod(nil, q.From, q.To, MaxStatsRange, "366 days")
 	switch q.GroupBy {
 	case "", satapi.GroupByAgent, satapi.GroupByCategory, satapi.GroupByChannel, satapi.GroupByDay, satapi.GroupByWeek:
 	default:
