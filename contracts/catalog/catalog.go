@@ -5,6 +5,7 @@ package catalog
 
 import (
 	"helpdesk/contracts/callapi"
+	"helpdesk/contracts/custapi"
 	"helpdesk/contracts/events"
 	"helpdesk/contracts/identityapi"
 	"helpdesk/contracts/kbapi"
@@ -54,5 +55,19 @@ func Payloads() []events.Payload {
 		satapi.SurveyExpired{},
 		satapi.FollowUpOpened{},
 		satapi.FollowUpCompleted{},
+		custapi.Submitted{},
+		custapi.AssessmentStarted{},
+		custapi.Rejected{},
+		custapi.Estimated{},
+		custapi.Approved{},
+		custapi.ReestimateRequested{},
+		custapi.ScopeChanged{},
+		custapi.Scheduled{},
+		custapi.DevelopmentStarted{},
+		custapi.TestingStarted{},
+		custapi.Delivered{},
+		custapi.Accepted{},
+		custapi.ReworkRequested{},
+		custapi.Cancelled{},
 	}
 }

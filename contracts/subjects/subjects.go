@@ -17,11 +17,12 @@ import (
 
 // Services that own an event stream.
 const (
-	ServiceTicket       = "ticket"
-	ServiceIdentity     = "identity"
-	ServiceKnowledge    = "knowledge"
-	ServiceCallRecord   = "callrecord"
-	ServiceSatisfaction = "satisfaction"
+	ServiceTicket        = "ticket"
+	ServiceIdentity      = "identity"
+	ServiceKnowledge     = "knowledge"
+	ServiceCallRecord    = "callrecord"
+	ServiceSatisfaction  = "satisfaction"
+	ServiceCustomization = "customization"
 )
 
 // Aggregate types.
@@ -36,6 +37,7 @@ const (
 	AggregatePBXKey   = "pbx_key"
 	AggregateSurvey   = "survey"
 	AggregateFollowUp = "followup"
+	AggregateRequest  = "customization"
 )
 
 // EventPrefix is the first token of every event subject.
@@ -118,6 +120,12 @@ func Survey(id string) Aggregate {
 // FollowUp returns the aggregate reference of a follow-up of a survey.
 func FollowUp(id string) Aggregate {
 	return Aggregate{Service: ServiceSatisfaction, Type: AggregateFollowUp, ID: id}
+}
+
+// CustomizationRequest returns the aggregate reference of a
+// custom-development request.
+func CustomizationRequest(id string) Aggregate {
+	return Aggregate{Service: ServiceCustomization, Type: AggregateRequest, ID: id}
 }
 
 // Request subjects: every service exposes a nats.go micro service whose
