@@ -212,8 +212,10 @@ type KindStats struct {
 	// accepted requests, in days; LeadTimeP50Days its median.
 	LeadTimeDays    float64 `json:"lead_time_days"`
 	LeadTimeP50Days float64 `json:"lead_time_p50_days"`
-	// DaysInStatus is the mean time a request spent in each status it
-	// passed through (its current one up to now), in days.
+	// DaysInStatus is, per status a request waits in (not the final ones:
+	// rejected, accepted, cancelled), the mean over the requests that were
+	// in it of the time they spent there (all their stays, the current one
+	// up to now), in days.
 	DaysInStatus map[string]float64 `json:"days_in_status"`
 	// Open counts the requests per status now.
 	Open map[string]int `json:"by_status"`
