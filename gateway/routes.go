@@ -70,6 +70,7 @@ func (s *Server) routes() {
 	s.kbRoutes(authed)
 	s.callRoutes(e, api, authed)
 	s.satisfactionRoutes(authed)
+	s.customizationRoutes(authed)
 	e.RouteNotFound("/*", func(*echo.Context) error { return echo.ErrNotFound })
 }
 
@@ -277,7 +278,8 @@ func (s *Server) ready(c *echo.Context) error {
 	if s.cfg.Conn.Status() != nats.CONNECTED {
 		return problem.New(problem.CodeUnavailable, "not connected to NATS (%s)", s.cfg.Conn.Status())
 	}
-	for _, svc := range []string{subjects.ServiceIdentity, subjects.ServiceTicket, subjects.ServiceKnowledge, subjects.ServiceCallRecord, subjects.ServiceSatisfaction} {
+	for _, svc := range []string{subjects.ServiceIdentity, subjects.ServiceTicket, subjects.ServiceKnowledge, subjects.ServiceCallRecord, subjects.ServiceSatisfaction,
+		subjects.ServiceCustomization} {
 		ctx, cancel := context.WithTimeout(c.Request().Context(), time.Second)
 		_, err := s.cfg.Conn.RequestWithContext(ctx, "$SRV.PING.helpdesk-"+svc, nil)
 		cancel()

@@ -25,6 +25,7 @@ import (
 	"helpdesk/infra/natsembed"
 	"helpdesk/infra/sqlstore"
 	callrecord "helpdesk/services/callrecord/service"
+	customization "helpdesk/services/customization/service"
 	identity "helpdesk/services/identity/service"
 	knowledge "helpdesk/services/knowledge/service"
 	satisfaction "helpdesk/services/satisfaction/service"
@@ -34,7 +35,7 @@ import (
 
 // Services lists the services `helpdesk serve` can run, in start order.
 var Services = []string{subjects.ServiceIdentity, subjects.ServiceTicket, subjects.ServiceKnowledge, subjects.ServiceCallRecord,
-	subjects.ServiceSatisfaction}
+	subjects.ServiceSatisfaction, subjects.ServiceCustomization}
 
 // UpConfig configures the all-in-one system.
 type UpConfig struct {
@@ -221,11 +222,12 @@ type Parts struct {
 	CallRecord    *callrecord.Service
 	Satisfaction  *satisfaction.Service
 
-	conn     *nats.Conn
-	identity *identity.Service
-	db       *sqlstore.DB
-	gateway  *gateway.Server
-	served   chan error
+	conn          *nats.Conn
+	identity      *identity.Service
+	customization *customization.Service
+	db            *sqlstore.DB
+	gateway       *gateway.Server
+	served        chan error
 }
 
 // StartParts starts the configured services and gateway on cfg.Conn.
@@ -278,6 +280,13 @@ func StartParts(ctx context.Context, cfg PartsConfig) (_ *Parts, err error) {
 			p.CallRecord, err = callrecord.Start(ctx, callrecord.Config{
 				Conn: cfg.Conn, Store: store, DB: p.db, Calendar: cal,
 				RetentionWorkingDays: cfg.RecordingRetention, Logger: cfg.Logger, Registerer: cfg.Registry, Clock: cfg.Clock,
+			})
+		case subjects.ServiceCustomization:
+			if err = p.openDB(ctx, cfg.DB); err != nil {
+				return nil, err
+			}
+			p.customization, err = customization.Start(ctx, customization.Config{
+				Conn: cfg.Conn, Store: store, DB: p.db, Logger: cfg.Logger, Registerer: cfg.Registry, Clock: cfg.Clock,
 			})
 		case subjects.ServiceSatisfaction:
 			if err = p.openDB(ctx, cfg.DB); err != nil {
@@ -351,6 +360,10 @@ func (p *Parts) Stop(ctx context.Context) error {
 	if p.gateway != nil {
 		errs = append(errs, p.gateway.Shutdown(ctx))
 		p.gateway = nil
+	}
+	if p.customization != nil {
+		errs = append(errs, p.customization.Stop())
+		p.customization = nil
 	}
 	if p.Satisfaction != nil {
 		errs = append(errs, p.Satisfaction.Stop())

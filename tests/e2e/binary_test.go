@@ -197,6 +197,7 @@ func TestBinary_serve_and_gateway_on_external_NATS(t *testing.T) {
 	start("is running", "serve", "knowledge", "--nats-url", externalNATS, "--log-level", "error")
 	start("is running", "serve", "callrecord", "--nats-url", externalNATS, "--db-driver", "postgres", "--db-dsn", sqlstoretest.PostgresDSN(t), "--log-level", "error")
 	start("is running", "serve", "satisfaction", "--nats-url", externalNATS, "--db-driver", "postgres", "--db-dsn", sqlstoretest.PostgresDSN(t), "--log-level", "error")
+	start("is running", "serve", "customization", "--nats-url", externalNATS, "--log-level", "error")
 	line := start("REST gateway at", "gateway", "--nats-url", externalNATS, "--listen", "127.0.0.1:0", "--log-level", "error")
 	url := regexp.MustCompile(`REST gateway at (http://[^;\s,]+)`).FindStringSubmatch(line)[1]
 

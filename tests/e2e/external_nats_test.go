@@ -85,6 +85,7 @@ func TestServe_against_external_NATS(t *testing.T) {
 	start(launcher.PartsConfig{Services: []string{"knowledge"}, DB: db, IndexDir: t.TempDir()})
 	start(launcher.PartsConfig{Services: []string{"callrecord"}, DB: db})
 	start(launcher.PartsConfig{Services: []string{"satisfaction"}, DB: db})
+	start(launcher.PartsConfig{Services: []string{"customization"}, DB: db})
 	gw := start(launcher.PartsConfig{Gateway: true, Listen: "127.0.0.1:0"})
 
 	admin := newClient(t, gw.URL).login("admin", adminPassword)
