@@ -221,8 +221,10 @@ type KindStats struct {
 	Open map[string]int `json:"by_status"`
 }
 
-// Stats are the figures per kind and in total.
+// Stats are the figures per kind and in total, with the board of all
+// requests (as GET .../board gives it).
 type Stats struct {
 	Kinds []KindStats `json:"kinds"`
 	Total KindStats   `json:"total"`
+	Board Board       `json:"board"`
 }

@@ -99,7 +99,8 @@ func TestCustomization_from_submission_to_acceptance(t *testing.T) {
 	}
 	stats := a.admin.must(http.StatusOK, "GET", "/api/v1/customization-requests/stats", nil)
 	total := stats.Body["total"].(map[string]any)
-	if total["submitted"] != 2.0 || total["accepted"] != 1.0 || total["lead_time_days"].(float64) <= 0 {
+	if total["submitted"] != 2.0 || total["accepted"] != 1.0 || total["lead_time_days"].(float64) <= 0 ||
+		len(stats.Body["board"].(map[string]any)["columns"].([]any)) != 11 {
 		t.Fatalf("figures: %s", stats.Raw)
 	}
 	a.customer.must(http.StatusForbidden, "GET", "/api/v1/customization-requests/stats", nil)

@@ -154,7 +154,12 @@ func (a Application) Stats(ctx context.Context, q custapi.GetStats) (custapi.Sta
 			return custapi.Stats{}, problem.Validation(bad...)
 		}
 	}
-	return a.model.Stats(ctx, q, a.clock())
+	st, err := a.model.Stats(ctx, q, a.clock())
+	if err != nil {
+		return custapi.Stats{}, err
+	}
+	st.Board, err = a.model.Board(ctx, "", "", 0)
+	return st, err
 }
 
 // errorOr returns err when it is set, else fallback.
