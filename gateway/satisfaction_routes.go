@@ -43,8 +43,13 @@ func (s *Server) satisfactionRoutes(authed *echo.Group) {
 }
 
 func (s *Server) listSurveys(c *echo.Context) error {
-	q := satapi.ListSurveys{Status: c.QueryParam("status"), Cursor: c.QueryParam("cursor"), Mine: c.QueryParam("mine") == "true"}
+	q := satapi.ListSurveys{Status: c.QueryParam("status"), Cursor: c.QueryParam("cursor")}
 	var err error
+	if m := c.QueryParam("mine"); m != "" {
+		if q.Mine, err = strconv.ParseBool(m); err != nil {
+			return problem.InvalidArgument("mine", "must be true or false")
+		}
+	}
 	if q.Limit, err = intParam(c, "limit"); err != nil {
 		return err
 	}

@@ -82,8 +82,11 @@ type Dimensions struct {
 type SurveyIssued struct {
 	About    string `json:"about" jsonschema:"enum=ticket,enum=call"`
 	TicketID string `json:"ticket_id,omitempty"`
-	// Resolution is the ticket version of the resolution surveyed.
-	Resolution uint64 `json:"resolution,omitempty"`
+	// Resolution is the ticket version of the resolution surveyed, and
+	// ResolvedAt its time: what the survey's answer and expiry act on
+	// only while the ticket is still in that resolution.
+	Resolution uint64    `json:"resolution,omitempty"`
+	ResolvedAt time.Time `json:"resolved_at,omitzero"`
 	CallID     string `json:"call_id,omitempty"`
 	// Respondent is the user who may answer (the ticket's requester);
 	// empty for a call, answered on the IVR keypad.

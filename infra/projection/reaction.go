@@ -6,12 +6,15 @@ import (
 	"fmt"
 
 	"helpdesk/contracts/events"
+	"helpdesk/contracts/problem"
 	"helpdesk/infra/sqlstore"
 )
 
 // Reactor is a reaction to events: a process manager's step or a
 // cross-service reaction, with no read model of its own. React must be
-// idempotent: after a failure the runner delivers the batch again.
+// idempotent: after a failure the runner delivers the whole batch again,
+// so events before the failed one are reacted to twice. A reaction is
+// never rebuilt: replaying the past would act on the present.
 type Reactor interface {
 	// Name is the reaction's stable name (see Handler.Name).
 	Name() string
@@ -52,6 +55,12 @@ type reactionTarget struct {
 
 // EventTypes implements Selective.
 func (t *reactionTarget) EventTypes() []string { return t.r.EventTypes() }
+
+// Reset refuses: a reaction has nothing to rebuild, and replaying it would
+// repeat its side effects against today's state.
+func (t *reactionTarget) Reset(context.Context) error {
+	return problem.New(problem.CodeConflict, "%s is a reaction, not a read model: it is not rebuilt", t.r.Name())
+}
 
 // Begin starts a batch that reacts to each event as it is applied and
 // stores the position in a short transaction of its own on Commit.

@@ -145,8 +145,9 @@ func (c *common) setup(stderr io.Writer) (*slog.Logger, ticketdomain.Policy, err
 	if err != nil || !c.withDB {
 		return log, ticketdomain.Policy{}, err
 	}
-	if c.surveyDays < 1 {
-		return nil, ticketdomain.Policy{}, fmt.Errorf("--survey-days is %d: a survey stays open at least 1 working day", c.surveyDays)
+	if c.surveyDays < 1 || c.surveyDays > c.reopenDays {
+		return nil, ticketdomain.Policy{}, fmt.Errorf("--survey-days is %d: a survey stays open at least 1 working day and at most the %d of --reopen-window-days, so that \"not solved\" can still reopen its ticket",
+			c.surveyDays, c.reopenDays)
 	}
 	if c.retentionDays < retention.MinimumWorkingDays {
 		return nil, ticketdomain.Policy{}, fmt.Errorf("--recording-retention-days is %d: recordings must be kept at least %d working days",

@@ -149,7 +149,7 @@ func (a Application) Stats(ctx context.Context, q custapi.GetStats) (custapi.Sta
 	if !actorOf(ctx).IsStaff() {
 		return custapi.Stats{}, problem.New(problem.CodePermissionDenied, "the figures are for staff only")
 	}
-	if !q.From.IsZero() || !q.To.IsZero() {
+	if !q.From.IsZero() && !q.To.IsZero() { // either may be left open
 		if bad := problem.CheckPeriod(nil, q.From, q.To, MaxStatsRange, "three years"); len(bad) > 0 {
 			return custapi.Stats{}, problem.Validation(bad...)
 		}

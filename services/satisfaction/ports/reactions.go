@@ -75,7 +75,7 @@ func (s ExpiryScheduler) Run(ctx context.Context) {
 
 // RunOnce expires the surveys due now and returns how many it tried.
 func (s ExpiryScheduler) RunOnce(ctx context.Context) int {
-	ids, err := s.Due.ExpiredSurveys(ctx, s.Clock(), 500)
+	ids, err := s.Due.ExpiredSurveys(ctx, s.Clock(), satapi.MaxListLimit) // the rest on the next run
 	if err != nil {
 		if ctx.Err() == nil {
 			s.Logger.ErrorContext(ctx, "survey expiry scan failed", "error", err)

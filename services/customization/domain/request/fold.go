@@ -58,6 +58,7 @@ func (r *Request) apply(env events.Envelope) error {
 			return err
 		}
 		step = custapi.StepChangeScope
+		r.estimate, r.milestone = nil, "" // a new estimate and schedule are needed
 		if p.Description != "" {
 			r.description = p.Description
 		}
@@ -71,7 +72,7 @@ func (r *Request) apply(env events.Envelope) error {
 		}
 		step, r.milestone = custapi.StepSchedule, p.Milestone
 	case custapi.EventDevelopmentStarted:
-		step = custapi.StepStartDevelopment
+		step, r.developed = custapi.StepStartDevelopment, true
 	case custapi.EventTestingStarted:
 		step = custapi.StepStartTesting
 	case custapi.EventDelivered:

@@ -71,8 +71,11 @@ type Request struct {
 	requester, assignee, status, milestone, rejectReason     string
 	estimate                                                 *custapi.Estimate
 	reworkCount                                              int
-	version                                                  uint64
-	createdAt, updatedAt, statusSince                        time.Time
+	// developed tells that development started once: the request can no
+	// longer be cancelled, even after a scope change.
+	developed                         bool
+	version                           uint64
+	createdAt, updatedAt, statusSince time.Time
 }
 
 // Limits of a request's text.

@@ -240,4 +240,18 @@ func TestRework_loop_and_scope_change(t *testing.T) {
 	if _, err := r.Take(agent, valid(custapi.StepSchedule)); problem.CodeOf(err) != problem.CodeConflict {
 		t.Fatalf("scheduling without a new approval: %v", err)
 	}
+	if v := r.View(owner); v.Estimate != nil || v.Milestone != "" {
+		t.Fatalf("the old estimate and schedule outlive the scope change: %+v", v)
+	}
+
+	// A scope change once development started cannot open a way to cancel.
+	developing, envs := inStatus(t, custapi.StatusInDevelopment)
+	evs, err = developing.Take(owner, custapi.Step{Step: custapi.StepChangeScope, Description: &desc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r = fold(t, append(envs, envelope(t, evs[0], owner, len(envs)+1)))
+	if _, err := r.Take(owner, valid(custapi.StepCancel)); problem.CodeOf(err) != problem.CodeConflict || containsStep(r.Steps(owner), custapi.StepCancel) {
+		t.Fatalf("cancel after development started: %v, steps %v", err, r.Steps(owner))
+	}
 }

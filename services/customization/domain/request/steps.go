@@ -34,7 +34,7 @@ func (r *Request) may(a Actor, ru rule) bool {
 func (r *Request) Steps(a Actor) []string {
 	out := []string{}
 	for _, step := range custapi.Steps {
-		if ru := workflow[step]; slices.Contains(ru.from, r.status) && r.may(a, ru) {
+		if ru := workflow[step]; slices.Contains(ru.from, r.status) && r.may(a, ru) && !(step == custapi.StepCancel && r.developed) {
 			out = append(out, step)
 		}
 	}
@@ -60,6 +60,9 @@ func (r *Request) Take(a Actor, s custapi.Step) ([]events.Payload, error) {
 	payload, bad := r.payload(s, bad)
 	if len(bad) > 0 {
 		return nil, problem.Validation(bad...)
+	}
+	if s.Step == custapi.StepCancel && r.developed {
+		return nil, problem.New(problem.CodeConflict, "development has started: the request can no longer be cancelled")
 	}
 	if !slices.Contains(ru.from, r.status) {
 		return nil, problem.New(problem.CodeConflict, "a request that is %s cannot %s (it can from %s)",

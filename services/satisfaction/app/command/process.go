@@ -3,6 +3,7 @@ package command
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"helpdesk/contracts/callapi"
 	"helpdesk/contracts/events"
@@ -37,7 +38,7 @@ func NewProcessManager(d Deps, tickets Tickets, calls Calls) ProcessManager {
 
 // OnTicketEvent issues a survey to the requester of a resolved ticket.
 func (p ProcessManager) OnTicketEvent(ctx context.Context, env events.Envelope) error {
-	if env.Type != ticketapi.EventResolved {
+	if env.Type != ticketapi.EventResolved || p.tooOld(env) {
 		return nil
 	}
 	ctx = asSystem(ctx, "")
@@ -46,14 +47,29 @@ func (p ProcessManager) OnTicketEvent(ctx context.Context, env events.Envelope) 
 		return fmt.Errorf("ticket %s: %w", env.AggregateID, err)
 	}
 	return p.issue(ctx, satapi.SurveyForTicket(t.ID, env.AggregateVersion), satapi.SurveyIssued{
-		About: satapi.AboutTicket, TicketID: t.ID, Resolution: env.AggregateVersion, Respondent: t.Requester,
-		AgentID: t.Assignee, Category: t.Category, Channel: t.Channel,
+		About: satapi.AboutTicket, TicketID: t.ID, Resolution: env.AggregateVersion, ResolvedAt: env.OccurredAt,
+		Respondent: t.Requester, AgentID: t.Assignee, Category: t.Category, Channel: t.Channel,
 	}, env)
+}
+
+// tooOld tells that a survey caused by env would be born expired: the
+// service reading the history it started after, or catching up after a
+// long outage. Such causes issue nothing and ask no other service.
+func (p ProcessManager) tooOld(cause events.Envelope) bool {
+	return !p.d.Clock().Before(p.expiry(cause))
+}
+
+// expiry is when a survey caused by cause expires.
+func (p ProcessManager) expiry(cause events.Envelope) time.Time {
+	return p.d.Calendar.AddWorkingDays(cause.OccurredAt, p.d.SurveyDays).UTC()
 }
 
 // OnCallEvent issues a survey for a call that ended answered, and answers
 // it with the caller's IVR rating.
 func (p ProcessManager) OnCallEvent(ctx context.Context, env events.Envelope) error {
+	if p.tooOld(env) {
+		return nil
+	}
 	ctx = asSystem(ctx, "")
 	switch env.Type {
 	case callapi.EventCallEnded:
@@ -97,13 +113,9 @@ func (p ProcessManager) issueForCall(ctx context.Context, callID string, cause e
 }
 
 // issue issues a survey, open for the configured working days from the
-// time of its cause. A cause so old that its survey would be born expired
-// (the service reading the history it started after) issues nothing.
+// time of its cause.
 func (p ProcessManager) issue(ctx context.Context, id string, s satapi.SurveyIssued, cause events.Envelope) error {
-	s.ExpiresAt = p.d.Calendar.AddWorkingDays(cause.OccurredAt, p.d.SurveyDays).UTC()
-	if !p.d.Clock().Before(s.ExpiresAt) {
-		return nil
-	}
+	s.ExpiresAt = p.expiry(cause)
 	_, err := p.d.Surveys.Update(ctx, id, 0, func(sv *survey.Survey) ([]events.Payload, error) { return sv.Issue(s), nil })
 	return err
 }
@@ -120,19 +132,23 @@ func (p ProcessManager) OnSurveyEvent(ctx context.Context, env events.Envelope) 
 		return err
 	}
 	about := s.About()
-	if env.Type == satapi.EventSurveyExpired {
-		if about.About != satapi.AboutTicket {
-			return nil
+	if env.Type == satapi.EventSurveyAnswered {
+		if err := p.openFollowUp(ctx, s, env); err != nil {
+			return err
 		}
-		err := p.tickets.Close(ctx, about.TicketID, "", "the satisfaction survey expired", "survey-expired:"+env.AggregateID)
-		return ignoreConflict(err)
-	}
-	if err := p.openFollowUp(ctx, s, env); err != nil {
-		return err
 	}
 	ans, _ := s.Answer()
-	if about.About != satapi.AboutTicket || ans.Solved == nil {
+	if about.About != satapi.AboutTicket || env.Type == satapi.EventSurveyAnswered && ans.Solved == nil {
 		return nil
+	}
+	// The ticket may have moved on: reopened, and perhaps resolved again
+	// with a survey of its own. This survey acts only on its resolution.
+	if current, err := p.inResolution(ctx, about); err != nil || !current {
+		return err
+	}
+	if env.Type == satapi.EventSurveyExpired {
+		err := p.tickets.Close(ctx, about.TicketID, "", "the satisfaction survey expired", "survey-expired:"+env.AggregateID)
+		return ignoreConflict(err)
 	}
 	key := "survey-answer:" + env.AggregateID
 	if *ans.Solved {
@@ -141,6 +157,17 @@ func (p ProcessManager) OnSurveyEvent(ctx context.Context, env events.Envelope) 
 		err = p.tickets.Reopen(ctx, about.TicketID, about.Respondent, "not solved, says the satisfaction survey", key)
 	}
 	return ignoreConflict(err)
+}
+
+// inResolution tells whether the ticket is still in the resolution the
+// survey is about: resolved (or closed) at that very time.
+func (p ProcessManager) inResolution(ctx context.Context, about satapi.SurveyIssued) (bool, error) {
+	t, err := p.tickets.Ticket(ctx, about.TicketID)
+	if err != nil {
+		return false, fmt.Errorf("ticket %s: %w", about.TicketID, err)
+	}
+	resolved := t.Status == ticketapi.StatusResolved || t.Status == ticketapi.StatusClosed
+	return resolved && t.ResolvedAt != nil && t.ResolvedAt.Equal(about.ResolvedAt), nil
 }
 
 // openFollowUp opens the follow-up an unhappy answer calls for.

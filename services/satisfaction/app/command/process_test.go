@@ -26,12 +26,17 @@ import (
 // tickets records what the process manager asks of the ticket service,
 // which is not started here.
 type tickets struct {
-	mu   sync.Mutex
-	asks []string
+	mu         sync.Mutex
+	asks       []string
+	resolvedAt time.Time // when the ticket's current resolution was made
 }
 
 func (t *tickets) Ticket(_ context.Context, id string) (ticketapi.Ticket, error) {
-	return ticketapi.Ticket{ID: id, Requester: "cust", Assignee: "agent", Category: "考试认证", Channel: "web"}, nil
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	at := t.resolvedAt
+	return ticketapi.Ticket{ID: id, Requester: "cust", Assignee: "agent", Category: "考试认证", Channel: "web",
+		Status: ticketapi.StatusResolved, ResolvedAt: &at}, nil
 }
 
 func (t *tickets) Close(_ context.Context, id, asUser, reason, key string) error {
@@ -115,6 +120,7 @@ func TestProcessManager_expired_survey_closes_its_ticket(t *testing.T) {
 	pm, _, d, tk, clk := setup(t)
 	ctx := context.Background()
 	env := resolved(t, clk.Now(), 7)
+	tk.resolvedAt = env.OccurredAt
 	for range 2 { // delivered twice: one survey
 		if err := pm.OnTicketEvent(ctx, env); err != nil {
 			t.Fatal(err)
@@ -166,6 +172,7 @@ func TestProcessManager_answers(t *testing.T) {
 	pm, respond, d, tk, clk := setup(t)
 	ctx := context.Background()
 	cust := rpc.WithCaller(ctx, rpc.Caller{ID: "cust", Role: identityapi.RoleCustomer})
+	tk.resolvedAt = clk.Now().UTC()
 	yes, no := true, false
 	for i, tc := range []struct {
 		answer   satapi.Respond
@@ -211,10 +218,26 @@ func TestProcessManager_answers(t *testing.T) {
 		}
 	}
 
+	// The answer to a survey of an earlier resolution (the ticket was
+	// reopened and resolved again since) leaves the ticket alone.
+	if err := pm.OnTicketEvent(ctx, resolved(t, clk.Now(), 20)); err != nil {
+		t.Fatal(err)
+	}
+	tk.resolvedAt = clk.Now().Add(time.Hour)
+	stale := satapi.SurveyForTicket("T", 20)
+	if _, err := respond.Respond(cust, satapi.Respond{SurveyID: stale, Score: 5, Solved: &yes}); err != nil {
+		t.Fatal(err)
+	}
+	tk.asks = nil
+	if err := pm.OnSurveyEvent(ctx, lastEvent(t, d, subjects.Survey(stale))); err != nil || len(tk.asks) != 0 {
+		t.Fatalf("a stale survey's answer: asked %q, %v; want nothing", tk.asks, err)
+	}
+
 	// A call: the rating may arrive before the end is handled.
 	rated, _ := events.New(callapi.Source, subjects.AggregateCall, callapi.CallAggregateID("C"), callapi.CallRated{CallID: "C", Score: 2}, clk.Now(), events.Metadata{})
 	ended, _ := events.New(callapi.Source, subjects.AggregateHotline, callapi.BoardID, callapi.CallEnded{CallID: "C", Disposition: callapi.DispositionAnswered}, clk.Now(), events.Metadata{})
-	for _, env := range []events.Envelope{rated, ended, rated} {
+	old, _ := events.New(callapi.Source, subjects.AggregateCall, callapi.CallAggregateID("old"), callapi.CallRated{CallID: "old", Score: 1}, clk.Now().AddDate(0, -1, 0), events.Metadata{})
+	for _, env := range []events.Envelope{rated, ended, rated, old} { // a rating too old for a survey is passed over
 		if err := pm.OnCallEvent(ctx, env); err != nil {
 			t.Fatal(err)
 		}

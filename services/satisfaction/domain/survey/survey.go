@@ -129,7 +129,7 @@ func (s *Survey) record(ans satapi.SurveyAnswered, now time.Time) ([]events.Payl
 	for name, v := range map[string]int{"dimensions.speed": ans.Dimensions.Speed,
 		"dimensions.professionalism": ans.Dimensions.Professionalism, "dimensions.outcome": ans.Dimensions.Outcome} {
 		if v < 0 || v > 5 {
-			bad = append(bad, problem.FieldError{Field: name, Message: "must be 1 to 5"})
+			bad = append(bad, problem.FieldError{Field: name, Message: "must be 1 to 5 (or left out)"})
 		}
 	}
 	if len(bad) > 0 {
