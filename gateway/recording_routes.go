@@ -41,7 +41,7 @@ var recordingTypes = map[string]string{
 
 // uploaders are the roles the call-record service lets upload recordings;
 // the gateway refuses the others before it reads their body.
-var uploaders = []string{callapi.RolePBX, identityapi.RoleAgent, identityapi.RoleAdmin}
+var uploaders = []string{callapi.RolePBX, identityapi.RoleAdmin}
 
 // transferTime bounds an upload or a playback: the server's read and write
 // timeouts are made for JSON, not for 64 MiB of audio.

@@ -65,7 +65,9 @@ func mayAct(ctx context.Context, what string, roles ...string) error {
 	return problem.New(problem.CodePermissionDenied, "%s is for %v only", what, roles)
 }
 
-// Roles that may drive calls: the PBX and staff.
-var pbxOrStaff = []string{callapi.RolePBX, identityapi.RoleAgent, identityapi.RoleAdmin}
+// Roles that report what happens on the phone: the PBX, and admins to
+// repair. Agents do not: they would rate their own calls or replace a
+// call's recording.
+var pbxOrAdmin = []string{callapi.RolePBX, identityapi.RoleAdmin}
 
 func notFoundCall(callID string) error { return problem.NotFound("call", callID) }

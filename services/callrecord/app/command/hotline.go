@@ -2,6 +2,7 @@ package command
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"helpdesk/contracts/callapi"
@@ -108,7 +109,7 @@ func (h HotlineHandler) SetState(ctx context.Context, cmd callapi.SetState) (cal
 // Offer routes an arriving call: the agent to ring, or the place in the
 // queue.
 func (h HotlineHandler) Offer(ctx context.Context, cmd callapi.Offer) (callapi.Routing, error) {
-	if err := mayAct(ctx, "offering a call", pbxOrStaff...); err != nil {
+	if err := mayAct(ctx, "offering a call", pbxOrAdmin...); err != nil {
 		return callapi.Routing{}, err
 	}
 	return onBoard(ctx, h.board, func(b *acd.Board, now time.Time) (callapi.Routing, error) {
@@ -119,10 +120,12 @@ func (h HotlineHandler) Offer(ctx context.Context, cmd callapi.Offer) (callapi.R
 
 // Transfer hands an answered call on and answers where it went.
 func (h HotlineHandler) Transfer(ctx context.Context, cmd callapi.Transfer) (callapi.Routing, error) {
-	if err := mayAct(ctx, "transferring a call", pbxOrStaff...); err != nil {
-		return callapi.Routing{}, err
-	}
+	caller := rpc.CallerFrom(ctx)
+	mayTransfer := slices.Contains(pbxOrAdmin, caller.Role)
 	return onBoard(ctx, h.board, func(b *acd.Board, now time.Time) (callapi.Routing, error) {
+		if c, ok := b.Call(cmd.CallID); !mayTransfer && (!ok || c.Agent != caller.ID) {
+			return callapi.Routing{}, problem.New(problem.CodePermissionDenied, "a call is transferred by the PBX, an admin or the agent who has it")
+		}
 		d, err := b.Transfer(cmd.CallID, cmd.AgentID, cmd.Skill, now)
 		return d.Routing(), err
 	})
@@ -132,7 +135,7 @@ func (h HotlineHandler) Transfer(ctx context.Context, cmd callapi.Transfer) (cal
 // ended (the PBX reported the end first) is a conflict: its record stays
 // as the end left it.
 func (h HotlineHandler) Answered(ctx context.Context, cmd callapi.CallTarget) (callapi.CallState, error) {
-	if err := mayAct(ctx, "reporting a call", pbxOrStaff...); err != nil {
+	if err := mayAct(ctx, "reporting a call", pbxOrAdmin...); err != nil {
 		return callapi.CallState{}, err
 	}
 	state, err := onBoard(ctx, h.board, func(b *acd.Board, now time.Time) (callapi.CallState, error) {
@@ -155,7 +158,7 @@ func (h HotlineHandler) Answered(ctx context.Context, cmd callapi.CallTarget) (c
 // Ended records the end of a call. Reporting the end of a call that has
 // ended (a PBX retrying) changes nothing.
 func (h HotlineHandler) Ended(ctx context.Context, cmd callapi.End) (callapi.CallState, error) {
-	if err := mayAct(ctx, "reporting a call", pbxOrStaff...); err != nil {
+	if err := mayAct(ctx, "reporting a call", pbxOrAdmin...); err != nil {
 		return callapi.CallState{}, err
 	}
 	if !validDisposition(cmd.Disposition) {

@@ -33,7 +33,7 @@ func NewIngestCDRHandler(d Deps, board HotlineBoard) IngestCDRHandler {
 // a CDR of a call the board never saw makes the call known.
 func (h IngestCDRHandler) Handle(ctx context.Context, recs []callapi.CDRIngested) (callapi.CDRResult, error) {
 	res := callapi.CDRResult{CallIDs: []string{}}
-	if err := mayAct(ctx, "sending CDRs", pbxOrStaff...); err != nil {
+	if err := mayAct(ctx, "sending CDRs", pbxOrAdmin...); err != nil {
 		return res, err
 	}
 	for _, rec := range recs {

@@ -35,7 +35,7 @@ func (h RateHandler) Resolve(ctx context.Context, cmd callapi.Resolve) (callapi.
 
 // Handle records the rating of a call the hotline knows.
 func (h RateHandler) Handle(ctx context.Context, cmd callapi.Rate) (callapi.CallTarget, error) {
-	if err := mayAct(ctx, "rating a call", pbxOrStaff...); err != nil {
+	if err := mayAct(ctx, "rating a call", pbxOrAdmin...); err != nil {
 		return callapi.CallTarget{}, err
 	}
 	_, err := h.d.changeCall(ctx, cmd.CallID, func(c *call.Call) ([]events.Payload, error) {

@@ -89,7 +89,7 @@ func NewStoreRecordingHandler(d Deps, store Recordings, policy retention.Policy)
 // computed them must be those of the request. The same audio again changes
 // nothing; other audio for a call that has a recording is a conflict.
 func (h StoreRecordingHandler) Handle(ctx context.Context, cmd callapi.StoreRecording) (callapi.RecordingObject, error) {
-	if err := mayAct(ctx, "uploading a recording", pbxOrStaff...); err != nil {
+	if err := mayAct(ctx, "uploading a recording", pbxOrAdmin...); err != nil {
 		return callapi.RecordingObject{}, err
 	}
 	if err := checkStoreRecording(cmd); err != nil {
