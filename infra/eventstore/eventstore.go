@@ -18,6 +18,11 @@ var (
 	// ErrConflict means the aggregate's current version is not the expected
 	// one: somebody else appended first. Reload and retry, or tell the client.
 	ErrConflict = errors.New("eventstore: version conflict")
+	// ErrInterleaved means a chain (AppendChain) was cut short because
+	// another append to the stream came between two of its events: what
+	// was stored is a prefix, and the aggregate was not changed by anyone
+	// else, so the rest may be appended again at once.
+	ErrInterleaved = errors.New("eventstore: another append came between the events of a chain")
 	// ErrNoEvents means Append was called with nothing to append.
 	ErrNoEvents = errors.New("eventstore: no events to append")
 	// ErrBatchUnsupported means several events were appended in one call but
@@ -72,8 +77,10 @@ type Store interface {
 	// version, and every later one needs the event before it to be the
 	// last thing stored in the stream. What is stored is therefore always
 	// a prefix of evs, with nothing between its events; when not all were
-	// stored, the error says why the first missing one was refused
-	// (ErrConflict when another writer came first). Chain only events
+	// stored, the error says why the first missing one was refused:
+	// ErrConflict when another writer changed agg first, ErrInterleaved
+	// when an append to another aggregate of the stream came between two
+	// events (then agg is as the stored prefix left it). Chain only events
 	// that each stand alone: a command's events belong in one Append.
 	// opts.IdempotencyKey is not supported. On success each envelope's
 	// AggregateVersion is set.

@@ -232,8 +232,10 @@ func wrapPublishError(agg subjects.Aggregate, err error) error {
 	var apiErr *jetstream.APIError
 	if errors.As(err, &apiErr) {
 		switch apiErr.ErrorCode {
-		case errCodeWrongLastSequence, errCodeWrongLastSequenceReplicated, errCodeWrongLastMsgID:
+		case errCodeWrongLastSequence, errCodeWrongLastSequenceReplicated:
 			return fmt.Errorf("append to %s: %w (%s)", agg.Subject(), ErrConflict, apiErr.Description)
+		case errCodeWrongLastMsgID:
+			return fmt.Errorf("append to %s: %w (%s)", agg.Subject(), ErrInterleaved, apiErr.Description)
 		}
 	}
 	return fmt.Errorf("append to %s: %w", agg.Subject(), err)

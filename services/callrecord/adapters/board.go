@@ -34,9 +34,12 @@ const maxBatch = 128
 // contracts/callapi) and why the chain is not one atomic batch.
 //
 // Nobody hears of an operation before its events, and those of the
-// operations before it, are stored. When another process appended first,
-// or only part of a chain was stored, the board is rebuilt from the store
-// and the operations whose events were not stored run again.
+// operations before it, are stored. When an append to another aggregate of
+// the stream (a rating, a CDR) came between two events of a chain, the
+// board goes back to its copy from before the batch, takes the stored
+// events again, and the operations whose events were not stored run
+// again. When another process changed the board, it is rebuilt from the
+// store first.
 type Board struct {
 	log     eventstore.Store
 	ref     subjects.Aggregate
@@ -149,31 +152,29 @@ func (b *Board) Do(ctx context.Context, run func(board *acd.Board, now time.Time
 // operation once its events and those before them are stored. The rest
 // run again on the board rebuilt from the store, up to a few times.
 func (b *Board) runBatch(ctx context.Context, pending []operation) {
-	const attempts = 5
+	const conflicts = 5
 	var err error
 	if b.stale {
-		if err = b.reload(ctx); err != nil {
-			for _, op := range pending {
-				op.done <- outcome{err: fmt.Errorf("hotline board: %w", err)}
-			}
-			return
-		}
+		err = b.reload(ctx)
 	}
-	for range attempts {
+	for tries := 0; err == nil && len(pending) > 0; {
 		var done int
 		done, err = b.tryBatch(ctx, pending)
 		pending = pending[done:]
-		if err == nil {
+		switch {
+		case err == nil:
 			return
+		case errors.Is(err, eventstore.ErrInterleaved) && done > 0:
+			err = nil // tryBatch took back what was not stored; go on with the rest
+		case errors.Is(err, eventstore.ErrConflict) && tries < conflicts:
+			tries++
+			err = b.reload(ctx)
+		default:
+			err = errors.Join(err, b.reload(ctx)) // the board holds events that were not stored
 		}
-		// The board holds events that were not stored: rebuild it.
-		if rerr := b.reload(ctx); rerr != nil {
-			err = errors.Join(err, rerr)
-			break
-		}
-		if !errors.Is(err, eventstore.ErrConflict) {
-			break
-		}
+	}
+	if errors.Is(err, eventstore.ErrConflict) {
+		err = problem.New(problem.CodeUnavailable, "the hotline board is busy with other writers; try again")
 	}
 	for _, op := range pending {
 		op.done <- outcome{err: fmt.Errorf("hotline board: %w", err)}
@@ -185,19 +186,26 @@ func (b *Board) runBatch(ctx context.Context, pending []operation) {
 // stored, which are the first done ones. A failure to store the rest is
 // the error.
 func (b *Board) tryBatch(ctx context.Context, ops []operation) (done int, err error) {
+	before := b.board.Clone()
 	outs := make([]outcome, len(ops))
 	ends := make([]int, len(ops)) // the events of ops[:i+1]
 	var envs []events.Envelope
+	var changes []acd.Change
 	for i, op := range ops {
 		if err := op.ctx.Err(); err != nil {
 			outs[i] = outcome{err: err}
 		} else {
-			var evs []events.Envelope
-			outs[i], evs, err = b.apply(op)
-			if err != nil {
-				return 0, err
+			v, runErr := op.run(b.board, b.clock())
+			outs[i] = outcome{value: v, err: runErr}
+			cs := b.board.Changes()
+			for _, c := range cs {
+				env, err := events.New(callapi.Source, b.ref.Type, b.ref.ID, c.Event, c.At, rpc.Metadata(op.ctx))
+				if err != nil {
+					return 0, err
+				}
+				envs = append(envs, env)
 			}
-			envs = append(envs, evs...)
+			changes = append(changes, cs...)
 		}
 		ends[i] = len(envs)
 	}
@@ -205,6 +213,13 @@ func (b *Board) tryBatch(ctx context.Context, ops []operation) (done int, err er
 	for done < len(ops) && ends[done] <= stored {
 		ops[done].done <- outs[done]
 		done++
+	}
+	if errors.Is(err, eventstore.ErrInterleaved) {
+		// Back to the board before the batch, with what was stored.
+		b.board = before
+		for _, c := range changes[:stored] {
+			b.board.Apply(c.Event, c.At)
+		}
 	}
 	return done, err
 }
@@ -243,21 +258,4 @@ func (b *Board) store(ctx context.Context, envs []events.Envelope, ends []int) (
 		start = end
 	}
 	return stored, flush(len(envs))
-}
-
-// apply runs the operation on the board and returns its outcome and the
-// envelopes of the events it recorded.
-func (b *Board) apply(op operation) (outcome, []events.Envelope, error) {
-	v, err := op.run(b.board, b.clock())
-	md := rpc.Metadata(op.ctx)
-	changes := b.board.Changes()
-	envs := make([]events.Envelope, 0, len(changes))
-	for _, c := range changes {
-		env, err := events.New(callapi.Source, b.ref.Type, b.ref.ID, c.Event, c.At, md)
-		if err != nil {
-			return outcome{}, nil, err
-		}
-		envs = append(envs, env)
-	}
-	return outcome{value: v, err: err}, envs, nil
 }

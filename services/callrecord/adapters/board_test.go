@@ -7,8 +7,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"helpdesk/contracts/callapi"
+	"helpdesk/contracts/events"
 	"helpdesk/contracts/identityapi"
 	"helpdesk/contracts/subjects"
 	"helpdesk/infra/eventstore"
@@ -138,6 +141,66 @@ func TestBoard_two_processes_never_ring_one_agent_twice(t *testing.T) {
 	}
 	if len(stored.Waiting()) != 40 {
 		t.Errorf("the stored board has %d calls waiting, want 40", len(stored.Waiting()))
+	}
+}
+
+// TestBoard_goes_on_when_other_aggregates_interleave offers calls while
+// other aggregates of the same stream (ratings, CDRs) are appended as fast
+// as can be: chains are cut short, and every offer still succeeds, with
+// the board rebuilt from the store agreeing with what callers were told.
+func TestBoard_goes_on_when_other_aggregates_interleave(t *testing.T) {
+	store := openStore(t)
+	b := runBoard(t, store)
+	signIn(t, b, 40)
+	stop := make(chan struct{})
+	var others sync.WaitGroup
+	others.Go(func() {
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			env, _ := events.New(callapi.Source, callapi.AggregateCall, uuid.NewString(), callapi.CallRated{CallID: "x", Score: 5}, time.Now(), events.Metadata{})
+			_, _ = store.Append(context.Background(), subjects.Call(env.AggregateID), []events.Envelope{env}, eventstore.AppendOptions{})
+		}
+	})
+	var mu sync.Mutex
+	rung := map[string]string{}
+	var wg sync.WaitGroup
+	for i := range 200 {
+		wg.Go(func() {
+			id := fmt.Sprintf("c-%03d", i)
+			d, err := offer(b, id)
+			if err != nil {
+				t.Errorf("offer %s: %v", id, err)
+				return
+			}
+			if d.Agent != nil {
+				mu.Lock()
+				rung[d.Agent.ID] = id
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	close(stop)
+	others.Wait()
+	evs, err := store.Load(context.Background(), subjects.Hotline("main"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored, err := acd.FromEvents(evs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rung) != 40 || len(stored.Waiting()) != 160 {
+		t.Fatalf("%d agents rung, %d waiting; want 40 and 160", len(rung), len(stored.Waiting()))
+	}
+	for agent, call := range rung {
+		if a, _ := stored.Agent(agent); a.Call != call {
+			t.Errorf("stored: %s on %q, told %s", agent, a.Call, call)
+		}
 	}
 }
 

@@ -205,7 +205,8 @@ func (l *CallList) Apply(ctx context.Context, tx *sql.Tx, env events.Envelope) e
 		if p.AgentID != "" {
 			set, args = set+`, agent_id = CASE WHEN agent_id = '' THEN ? ELSE agent_id END`, append(args, p.AgentID)
 		}
-		return update(set, `id = ?`, append(args, p.CallID)...)
+		// A call ends once: the first end (live or from a CDR) stands.
+		return update(set, `id = ? AND ended_at IS NULL`, append(args, p.CallID)...)
 	case callapi.EventCallRated:
 		var p callapi.CallRated
 		if err := env.Decode(&p); err != nil {

@@ -18,6 +18,7 @@ package acd
 import (
 	"cmp"
 	"fmt"
+	"maps"
 	"slices"
 	"time"
 
@@ -110,11 +111,39 @@ type Board struct {
 	queue    []*Call // waiting calls, in arrival order
 	arrivals uint64
 	changes  []Change // recorded, not yet taken by Changes
+	// ended remembers calls that ended in the last EndedMemory, by when,
+	// so that a PBX offering one again is refused, not given a new call.
+	ended map[string]time.Time
 }
+
+// EndedMemory is how long the board remembers an ended call: a PBX
+// retries within seconds, and JetStream's duplicate window is a day.
+const EndedMemory = 24 * time.Hour
 
 // NewBoard returns an empty board.
 func NewBoard() *Board {
-	return &Board{agents: map[string]*Agent{}, calls: map[string]*Call{}}
+	return &Board{agents: map[string]*Agent{}, calls: map[string]*Call{}, ended: map[string]time.Time{}}
+}
+
+// Clone returns a copy of the board that shares nothing with it (recorded
+// changes are not copied): what a caller keeps to go back to.
+func (b *Board) Clone() *Board {
+	c := &Board{agents: make(map[string]*Agent, len(b.agents)), calls: make(map[string]*Call, len(b.calls)),
+		queue: make([]*Call, len(b.queue)), arrivals: b.arrivals, ended: make(map[string]time.Time, len(b.ended))}
+	for id, a := range b.agents {
+		c.agents[id] = a.clone()
+	}
+	for id, call := range b.calls {
+		cc := *call
+		c.calls[id] = &cc
+	}
+	for i, q := range b.queue {
+		c.queue[i] = c.calls[q.ID]
+	}
+	for id, at := range b.ended {
+		c.ended[id] = at
+	}
+	return c
 }
 
 // FromEvents rebuilds a board from its stored events, in order.
@@ -233,6 +262,10 @@ func (b *Board) Apply(p events.Payload, at time.Time) {
 		b.queue = slices.DeleteFunc(b.queue, func(q *Call) bool { return q == c })
 		if a, ok := b.agents[c.Agent]; ok {
 			a.Call, a.State, a.Since = "", StateAfterCallWork, at
+		}
+		b.ended[e.CallID] = at
+		if len(b.ended)%1024 == 0 { // forget the old ones now and then
+			maps.DeleteFunc(b.ended, func(_ string, t time.Time) bool { return at.Sub(t) > EndedMemory })
 		}
 	}
 }
@@ -360,6 +393,9 @@ func (b *Board) Offer(id, skill, caller, hotline string, now time.Time) (Decisio
 	}
 	if c, ok := b.calls[id]; ok {
 		return b.where(c), nil
+	}
+	if at, ok := b.ended[id]; ok && now.Sub(at) <= EndedMemory {
+		return Decision{}, problem.New(problem.CodeConflict, "call %s ended at %s; a new call needs a new call_id", id, at.UTC().Format(time.RFC3339))
 	}
 	d := b.decide(id, skill, b.arrivals+1)
 	b.record(callapi.CallReceived{CallID: id, Caller: caller, Hotline: hotline, Skill: skill, Routing: d.Routing()}, now)
