@@ -36,10 +36,10 @@ const maxBatch = 128
 // Nobody hears of an operation before its events, and those of the
 // operations before it, are stored. When an append to another aggregate of
 // the stream (a rating, a CDR) came between two events of a chain, the
-// board goes back to its copy from before the batch, takes the stored
-// events again, and the operations whose events were not stored run
-// again. When another process changed the board, it is rebuilt from the
-// store first.
+// board itself was not changed by anyone else: the events not stored yet
+// are sent again as a new chain, until all are stored. When another
+// process changed the board, it is rebuilt from the store and the
+// operations whose events were not stored run again.
 type Board struct {
 	log     eventstore.Store
 	ref     subjects.Aggregate
@@ -164,8 +164,6 @@ func (b *Board) runBatch(ctx context.Context, pending []operation) {
 		switch {
 		case err == nil:
 			return
-		case errors.Is(err, eventstore.ErrInterleaved) && done > 0:
-			err = nil // tryBatch took back what was not stored; go on with the rest
 		case errors.Is(err, eventstore.ErrConflict) && tries < conflicts:
 			tries++
 			err = b.reload(ctx)
@@ -186,11 +184,9 @@ func (b *Board) runBatch(ctx context.Context, pending []operation) {
 // stored, which are the first done ones. A failure to store the rest is
 // the error.
 func (b *Board) tryBatch(ctx context.Context, ops []operation) (done int, err error) {
-	before := b.board.Clone()
 	outs := make([]outcome, len(ops))
 	ends := make([]int, len(ops)) // the events of ops[:i+1]
 	var envs []events.Envelope
-	var changes []acd.Change
 	for i, op := range ops {
 		if err := op.ctx.Err(); err != nil {
 			outs[i] = outcome{err: err}
@@ -205,31 +201,31 @@ func (b *Board) tryBatch(ctx context.Context, ops []operation) (done int, err er
 				}
 				envs = append(envs, env)
 			}
-			changes = append(changes, cs...)
 		}
 		ends[i] = len(envs)
 	}
-	stored, err := b.store(ctx, envs, ends)
+	stored := 0
+	for {
+		var more int
+		more, err = b.store(ctx, envs, ends, stored)
+		stored += more
+		if !errors.Is(err, eventstore.ErrInterleaved) || more == 0 || stored == len(envs) {
+			break // an interleave stores at least one event: the loop ends
+		}
+	}
 	for done < len(ops) && ends[done] <= stored {
 		ops[done].done <- outs[done]
 		done++
 	}
-	if errors.Is(err, eventstore.ErrInterleaved) {
-		// Back to the board before the batch, with what was stored.
-		b.board = before
-		for _, c := range changes[:stored] {
-			b.board.Apply(c.Event, c.At)
-		}
-	}
 	return done, err
 }
 
-// store appends the events of a batch, where ends[i] is the number of
-// events of its first i+1 operations: runs of one-event operations as a
-// chain, an operation with several events atomically. It returns how
-// many events, from the first, were stored.
-func (b *Board) store(ctx context.Context, envs []events.Envelope, ends []int) (int, error) {
-	stored, chainFrom := 0, 0
+// store appends the events of a batch from envs[from:] on, where ends[i]
+// is the number of events of its first i+1 operations: runs of one-event
+// operations as a chain, an operation with several events atomically. It
+// returns how many events, from envs[from], were stored.
+func (b *Board) store(ctx context.Context, envs []events.Envelope, ends []int, from int) (int, error) {
+	stored, chainFrom := from, from
 	flush := func(to int) error {
 		if to == chainFrom {
 			return nil
@@ -244,18 +240,19 @@ func (b *Board) store(ctx context.Context, envs []events.Envelope, ends []int) (
 	}
 	start := 0
 	for _, end := range ends {
-		if end-start > 1 {
+		if end-start > 1 && start >= from {
 			if err := flush(start); err != nil {
-				return stored, err
+				return stored - from, err
 			}
 			res, err := b.log.Append(ctx, b.ref, envs[start:end], eventstore.AppendOptions{ExpectedVersion: b.Version()})
 			if err != nil {
-				return stored, err
+				return stored - from, err
 			}
 			b.version.Store(res.Version)
 			stored, chainFrom = end, end
 		}
 		start = end
 	}
-	return stored, flush(len(envs))
+	err := flush(len(envs))
+	return stored - from, err
 }

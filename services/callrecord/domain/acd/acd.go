@@ -125,27 +125,6 @@ func NewBoard() *Board {
 	return &Board{agents: map[string]*Agent{}, calls: map[string]*Call{}, ended: map[string]time.Time{}}
 }
 
-// Clone returns a copy of the board that shares nothing with it (recorded
-// changes are not copied): what a caller keeps to go back to.
-func (b *Board) Clone() *Board {
-	c := &Board{agents: make(map[string]*Agent, len(b.agents)), calls: make(map[string]*Call, len(b.calls)),
-		queue: make([]*Call, len(b.queue)), arrivals: b.arrivals, ended: make(map[string]time.Time, len(b.ended))}
-	for id, a := range b.agents {
-		c.agents[id] = a.clone()
-	}
-	for id, call := range b.calls {
-		cc := *call
-		c.calls[id] = &cc
-	}
-	for i, q := range b.queue {
-		c.queue[i] = c.calls[q.ID]
-	}
-	for id, at := range b.ended {
-		c.ended[id] = at
-	}
-	return c
-}
-
 // FromEvents rebuilds a board from its stored events, in order.
 func FromEvents(evs []events.Envelope) (*Board, error) {
 	b := NewBoard()
