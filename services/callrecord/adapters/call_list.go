@@ -8,6 +8,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -599,10 +600,15 @@ type ExpiredRecording = command.ExpiredRecording
 // ExpiredRecordings returns up to limit recordings that are stored, not
 // purged, and kept until until or earlier, the earliest keep-until first.
 // Holds are not checked here: see ExpiredRecording.TicketID.
-func (l *CallList) ExpiredRecordings(ctx context.Context, until time.Time, limit int) ([]ExpiredRecording, error) {
+func (l *CallList) ExpiredRecordings(ctx context.Context, until time.Time, after ExpiredRecording, limit int) ([]ExpiredRecording, error) {
+	afterKeep := int64(math.MinInt64)
+	if !after.KeepUntil.IsZero() {
+		afterKeep = sqlstore.Micros(after.KeepUntil)
+	}
 	rows, err := l.db.Read.QueryContext(ctx, l.db.Rebind(`SELECT id, rec_object, ticket_id, rec_keep_until FROM calls
 		WHERE rec_stored_at IS NOT NULL AND rec_purged_at IS NULL AND rec_keep_until <= ?
-		ORDER BY rec_keep_until, id LIMIT ?`), sqlstore.Micros(until), limit)
+		AND (rec_keep_until > ? OR rec_keep_until = ? AND id > ?)
+		ORDER BY rec_keep_until, id LIMIT ?`), sqlstore.Micros(until), afterKeep, afterKeep, after.CallID, limit)
 	if err != nil {
 		return nil, fmt.Errorf("expired recordings: %w", err)
 	}

@@ -571,13 +571,18 @@ func TestCallList_ExpiredRecordings(t *testing.T) {
 			}},
 		}
 		for _, tt := range tests {
-			got, err := list.ExpiredRecordings(ctx, tt.until, tt.limit)
+			got, err := list.ExpiredRecordings(ctx, tt.until, adapters.ExpiredRecording{}, tt.limit)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if asJSON(t, got) != asJSON(t, tt.want) {
 				t.Errorf("until %v limit %d:\n got %s\nwant %s", tt.until, tt.limit, asJSON(t, got), asJSON(t, tt.want))
 			}
+		}
+		// The next page starts after the last one listed.
+		page, err := list.ExpiredRecordings(ctx, day(30), adapters.ExpiredRecording{CallID: "r2", KeepUntil: day(18)}, 10)
+		if err != nil || len(page) != 3 || page[0].CallID != "r3" || page[1].CallID != "r1" || page[2].CallID != "r4" {
+			t.Errorf("the page after r2: %s, %v", asJSON(t, page), err)
 		}
 		if c := get(t, list, "r5", true); c.Recording == nil || !equalTime(c.Recording.PurgedAt, ptr(day(17))) {
 			t.Errorf("purged recording: %s", asJSON(t, c.Recording))

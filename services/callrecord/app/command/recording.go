@@ -186,9 +186,10 @@ type ExpiredRecording struct {
 }
 
 // ExpiredRecordings lists stored recordings that are not purged and whose
-// KeepUntil is until or earlier, the earliest first, at most limit.
+// KeepUntil is until or earlier, by KeepUntil then call, after the given
+// one (the zero value: from the first), at most limit.
 type ExpiredRecordings interface {
-	ExpiredRecordings(ctx context.Context, until time.Time, limit int) ([]ExpiredRecording, error)
+	ExpiredRecordings(ctx context.Context, until time.Time, after ExpiredRecording, limit int) ([]ExpiredRecording, error)
 }
 
 // TicketHolds tells whether a ticket holds the recording of the call it was
@@ -201,7 +202,9 @@ type TicketHolds interface {
 type PurgeRecordings struct {
 	// Now is the time of the run; zero means the handler's clock.
 	Now time.Time
-	// Limit bounds how many expired recordings one run looks at; default 500.
+	// Limit is how many expired recordings are listed at a time; default
+	// 500. A run goes through all of them, page by page, so that
+	// recordings on hold never keep those behind them from their purge.
 	Limit int
 }
 
@@ -263,19 +266,25 @@ func (h PurgeRecordingsHandler) Handle(ctx context.Context, cmd PurgeRecordings)
 	if err != nil {
 		errs = append(errs, err)
 	}
-	due, err := h.expired.ExpiredRecordings(ctx, now, limit)
-	if err != nil {
-		return sum, errors.Join(append(errs, fmt.Errorf("list expired recordings: %w", err))...)
-	}
-	for _, r := range due {
-		if ctx.Err() != nil {
-			return sum, errors.Join(append(errs, ctx.Err())...)
+	var after ExpiredRecording
+	for {
+		due, err := h.expired.ExpiredRecordings(ctx, now, after, limit)
+		if err != nil {
+			return sum, errors.Join(append(errs, fmt.Errorf("list expired recordings: %w", err))...)
 		}
-		if err := h.purge(ctx, r.CallID, now, &sum); err != nil {
-			errs = append(errs, err)
+		for _, r := range due {
+			if ctx.Err() != nil {
+				return sum, errors.Join(append(errs, ctx.Err())...)
+			}
+			if err := h.purge(ctx, r.CallID, now, &sum); err != nil {
+				errs = append(errs, err)
+			}
 		}
+		if len(due) < limit {
+			return sum, errors.Join(errs...)
+		}
+		after = due[len(due)-1]
 	}
-	return sum, errors.Join(errs...)
 }
 
 // purge purges the recording of one call when its record says it is due.

@@ -42,8 +42,15 @@ func (f holdsFunc) OnHold(ctx context.Context, ticketID string) (bool, error) {
 // tests show the purge going by the call's own record.
 type expiredList []command.ExpiredRecording
 
-func (l *expiredList) ExpiredRecordings(_ context.Context, _ time.Time, limit int) ([]command.ExpiredRecording, error) {
-	return (*l)[:min(limit, len(*l))], nil
+func (l *expiredList) ExpiredRecordings(_ context.Context, _ time.Time, after command.ExpiredRecording, limit int) ([]command.ExpiredRecording, error) {
+	from := 0
+	for i, r := range *l {
+		if r.CallID == after.CallID {
+			from = i + 1
+		}
+	}
+	rest := (*l)[from:]
+	return rest[:min(limit, len(rest))], nil
 }
 
 // failingDelete is the real store whose Delete fails while fail is set: a
