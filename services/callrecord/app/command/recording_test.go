@@ -276,6 +276,7 @@ func TestRecording_store_play_purge_across_National_Day(t *testing.T) {
 func TestPurgeRecordings_keeps_recordings_of_open_tickets(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
+	free := h.now
 	req := h.store("held", audio(2, 500))
 	if _, err := h.deps.Calls.Update(agent, callapi.CallAggregateID("held"), 0, func(c *call.Call) ([]events.Payload, error) {
 		return c.LinkTicket("held", "ticket-1")
@@ -287,6 +288,15 @@ func TestPurgeRecordings_keeps_recordings_of_open_tickets(t *testing.T) {
 	h.open["ticket-1"] = true
 	if s, err := h.runPurge(); err != nil || s != (command.PurgeSummary{OnHold: 1}) || !h.exists(req.Object) {
 		t.Fatalf("purge with the ticket open: %+v, %v", s, err)
+	}
+	// A recording on hold does not keep the one behind it from its purge,
+	// even one at a time.
+	h.now = free
+	freeReq := h.store("free", audio(9, 500))
+	h.now = time.Date(2026, 1, 1, 0, 0, 0, 0, shanghai)
+	if s, err := h.purge.Handle(context.Background(), command.PurgeRecordings{Limit: 1}); err != nil ||
+		s != (command.PurgeSummary{OnHold: 1, Purged: 1}) || h.exists(freeReq.Object) {
+		t.Fatalf("purge one at a time behind a held recording: %+v, %v", s, err)
 	}
 	h.holdErr = problem.New(problem.CodeUnavailable, "no ticket service is running")
 	if s, err := h.runPurge(); err == nil || s != (command.PurgeSummary{}) || !h.exists(req.Object) {
