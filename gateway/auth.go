@@ -116,8 +116,9 @@ func (s *Server) authenticatePBXOrUser(next echo.HandlerFunc) echo.HandlerFunc {
 // pbxKeyCache remembers the PBX keys the call-record service verified, for
 // pbxKeyTTL: a PBX sends a request for every step of every call, and each
 // would otherwise cost a request to the service. A revoked key stops
-// working at once on the gateway that revoked it, and within pbxKeyTTL on
-// the others (the service remembers verified keys as long).
+// working at once on the gateway that revoked it, and on the others within
+// twice pbxKeyTTL (the service remembers verified keys as long, and a
+// gateway may have asked a service replica that had not heard yet).
 type pbxKeyCache struct {
 	mu      sync.Mutex
 	entries map[string]pbxKeyEntry // by the key as presented

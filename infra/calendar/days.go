@@ -48,6 +48,9 @@ func ParseDays(r io.Reader) ([]Day, error) {
 	sc := bufio.NewScanner(r)
 	for n := 1; sc.Scan(); n++ {
 		line := strings.TrimSpace(sc.Text())
+		if n == 1 {
+			line = strings.TrimPrefix(line, "\ufeff") // a byte order mark, as Windows editors write
+		}
 		if line == "" || strings.HasPrefix(line, "#") {
 			continue
 		}
