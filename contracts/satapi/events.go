@@ -87,7 +87,7 @@ type SurveyIssued struct {
 	// only while the ticket is still in that resolution.
 	Resolution uint64    `json:"resolution,omitempty"`
 	ResolvedAt time.Time `json:"resolved_at,omitzero"`
-	CallID     string `json:"call_id,omitempty"`
+	CallID     string    `json:"call_id,omitempty"`
 	// Respondent is the user who may answer (the ticket's requester);
 	// empty for a call, answered on the IVR keypad.
 	Respondent string `json:"respondent,omitempty"`

@@ -12,6 +12,7 @@ import (
 	"helpdesk/contracts/callapi"
 	"helpdesk/contracts/events"
 	"helpdesk/contracts/problem"
+	"helpdesk/infra/projection/projectiontest"
 	"helpdesk/infra/sqlstore"
 	"helpdesk/infra/sqlstore/sqlstoretest"
 	"helpdesk/services/callrecord/adapters"
@@ -24,9 +25,7 @@ func sec(n int) time.Time { return t0.Add(time.Duration(n) * time.Second) }
 func newList(t *testing.T, db *sqlstore.DB) *adapters.CallList {
 	t.Helper()
 	list := adapters.NewCallList(db)
-	if err := db.Migrate(context.Background(), list.Name(), list.Migrations()); err != nil {
-		t.Fatal(err)
-	}
+	projectiontest.Migrate(t, db, list)
 	return list
 }
 
@@ -34,20 +33,7 @@ func newList(t *testing.T, db *sqlstore.DB) *adapters.CallList {
 // projection runner does.
 func apply(t *testing.T, db *sqlstore.DB, list *adapters.CallList, envs ...events.Envelope) {
 	t.Helper()
-	ctx := context.Background()
-	tx, err := db.Write.BeginTx(ctx, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tx.Rollback()
-	for _, e := range envs {
-		if err := list.Apply(ctx, tx, e); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := tx.Commit(); err != nil {
-		t.Fatal(err)
-	}
+	projectiontest.Apply(t, db, list, envs...)
 }
 
 func envelope(t *testing.T, aggregateType, id string, p events.Payload, at time.Time) events.Envelope {

@@ -15,6 +15,7 @@ import (
 	"helpdesk/contracts/custapi"
 	"helpdesk/contracts/events"
 	"helpdesk/contracts/problem"
+	"helpdesk/infra/projection/projectiontest"
 	"helpdesk/infra/sqlstore"
 	"helpdesk/infra/sqlstore/sqlstoretest"
 	"helpdesk/services/customization/adapters"
@@ -23,30 +24,15 @@ import (
 func newList(t testing.TB, db *sqlstore.DB) *adapters.RequestList {
 	t.Helper()
 	m := adapters.NewRequestList(db)
-	if err := db.Migrate(context.Background(), m.Name(), m.Migrations()); err != nil {
-		t.Fatal(err)
-	}
+	projectiontest.Migrate(t, db, m)
 	return m
 }
 
-// apply folds envelopes into the read model in one transaction, the way the
-// projection runner does.
+// apply folds envelopes into the read model in one transaction, the way
+// the projection runner does.
 func apply(t testing.TB, db *sqlstore.DB, m *adapters.RequestList, envs ...events.Envelope) {
 	t.Helper()
-	ctx := context.Background()
-	tx, err := db.Write.BeginTx(ctx, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tx.Rollback()
-	for _, e := range envs {
-		if err := m.Apply(ctx, tx, e); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := tx.Commit(); err != nil {
-		t.Fatal(err)
-	}
+	projectiontest.Apply(t, db, m, envs...)
 }
 
 func reset(t testing.TB, db *sqlstore.DB, m *adapters.RequestList) {

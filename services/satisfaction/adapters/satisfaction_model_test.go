@@ -14,6 +14,7 @@ import (
 	"helpdesk/contracts/events"
 	"helpdesk/contracts/problem"
 	"helpdesk/contracts/satapi"
+	"helpdesk/infra/projection/projectiontest"
 	"helpdesk/infra/sqlstore"
 	"helpdesk/infra/sqlstore/sqlstoretest"
 	"helpdesk/services/satisfaction/adapters"
@@ -37,30 +38,15 @@ func at(y int, mo time.Month, d, h, mi int) time.Time {
 func newModel(t testing.TB, db *sqlstore.DB) *adapters.SatisfactionModel {
 	t.Helper()
 	m := adapters.NewSatisfactionModel(db)
-	if err := db.Migrate(context.Background(), m.Name(), m.Migrations()); err != nil {
-		t.Fatal(err)
-	}
+	projectiontest.Migrate(t, db, m)
 	return m
 }
 
-// apply folds envelopes into the read model in one transaction, the way the
-// projection runner does.
+// apply folds envelopes into the read model in one transaction, the way
+// the projection runner does.
 func apply(t testing.TB, db *sqlstore.DB, m *adapters.SatisfactionModel, envs ...events.Envelope) {
 	t.Helper()
-	ctx := context.Background()
-	tx, err := db.Write.BeginTx(ctx, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tx.Rollback()
-	for _, e := range envs {
-		if err := m.Apply(ctx, tx, e); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := tx.Commit(); err != nil {
-		t.Fatal(err)
-	}
+	projectiontest.Apply(t, db, m, envs...)
 }
 
 // envelope is an appended event: version is its stream sequence.
