@@ -3,6 +3,7 @@ package rpc_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"testing"
@@ -29,7 +30,8 @@ type echoResp struct {
 
 func TestCall(t *testing.T) {
 	_, nc := natsembed.StartForTest(t)
-	svc, err := rpc.NewService(nc, rpc.ServiceConfig{Name: "echo", Logger: slog.New(slog.NewJSONHandler(io.Discard, nil)), Registerer: prometheus.NewRegistry()})
+	svc, err := rpc.NewService(nc, rpc.ServiceConfig{Name: "echo", Logger: slog.New(slog.NewJSONHandler(io.Discard, nil)),
+		Registerer: prometheus.NewRegistry(), Timeout: 200 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,6 +42,9 @@ func TestCall(t *testing.T) {
 			return echoResp{}, &problem.Error{Code: problem.CodeConflict, Message: "no", Fields: []problem.FieldError{{Field: "text", Message: "bad"}}}
 		case "secret":
 			return echoResp{}, errors.New("database password is hunter2")
+		case "slow":
+			<-ctx.Done()
+			return echoResp{}, fmt.Errorf("query: %w", ctx.Err())
 		}
 		c := rpc.CallerFrom(ctx)
 		md := rpc.Metadata(ctx)
@@ -61,6 +66,10 @@ func TestCall(t *testing.T) {
 	_, err = rpc.Call[echoResp](ctx, nc, "helpdesk.echo.say", echoReq{Fail: "secret"})
 	if p := problem.As(err); p == nil || p.Code != problem.CodeInternal || p.Message != "internal error" {
 		t.Fatalf("internal error leaked or lost: %v", err)
+	}
+	_, err = rpc.Call[echoResp](ctx, nc, "helpdesk.echo.say", echoReq{Fail: "slow"})
+	if problem.CodeOf(err) != problem.CodeUnavailable {
+		t.Fatalf("a handler out of time: %v, want unavailable (503), not internal", err)
 	}
 	_, err = rpc.Call[echoResp](ctx, nc, "helpdesk.echo.say", "not an object")
 	if problem.CodeOf(err) != problem.CodeInvalidArgument {

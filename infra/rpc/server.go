@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -152,6 +153,11 @@ func (s *Service) serve(r micro.Request, endpoint string, run func(context.Conte
 	code := "ok"
 	if err != nil {
 		perr := problem.As(err)
+		if perr == nil && errors.Is(err, context.DeadlineExceeded) {
+			// Out of time (ServiceConfig.Timeout): a busy service, not a bug.
+			s.cfg.Logger.WarnContext(ctx, "request timed out", "service", s.cfg.Name, "endpoint", endpoint, "error", err)
+			perr = problem.New(problem.CodeUnavailable, "%s.%s took too long; try again", s.cfg.Name, endpoint)
+		}
 		if perr == nil {
 			s.cfg.Logger.ErrorContext(ctx, "request failed", "service", s.cfg.Name, "endpoint", endpoint, "error", err)
 			perr = problem.New(problem.CodeInternal, "internal error")
