@@ -25,6 +25,11 @@ type OpenTicket struct {
 	Priority    string `json:"priority,omitempty"`
 	Channel     string `json:"channel,omitempty"`
 	Requester   string `json:"requester,omitempty"`
+	// ID, which only other services give (never the REST API), is the new
+	// ticket's id, a UUID derived from what the ticket is opened from, so
+	// that whoever opens it first, the others find it: opening an id that
+	// exists is a conflict.
+	ID string `json:"id,omitempty"`
 }
 
 // Target names the ticket a command applies to and, optionally, the version

@@ -167,6 +167,9 @@ func TestHotline_routes_calls_and_keeps_their_record(t *testing.T) {
 	if again := li.must(200, "POST", "/api/v1/calls/c1/ticket", map[string]any{"title": "再次"}); again.str("ticket_id") != tk.str("ticket_id") {
 		t.Fatalf("a second ticket from c1: %s vs %s", again.Raw, tk.Raw)
 	}
+	if again := a.agent.must(200, "POST", "/api/v1/calls/c1/ticket", map[string]any{"title": "另一位坐席"}); again.str("ticket_id") != tk.str("ticket_id") {
+		t.Fatalf("another agent's ticket from c1: %s vs %s", again.Raw, tk.Raw)
+	}
 	if ticket := li.must(200, "GET", "/api/v1/tickets/"+tk.str("ticket_id"), nil); ticket.str("channel") != "phone" || ticket.str("title") != "无法登录考试系统" {
 		t.Fatalf("the ticket: %s", ticket.Raw)
 	}

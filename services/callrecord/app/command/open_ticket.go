@@ -3,11 +3,13 @@ package command
 import (
 	"context"
 
+	"github.com/google/uuid"
+
 	"helpdesk/contracts/callapi"
 	"helpdesk/contracts/events"
 	"helpdesk/contracts/identityapi"
+	"helpdesk/contracts/problem"
 	"helpdesk/contracts/ticketapi"
-	"helpdesk/infra/rpc"
 	"helpdesk/services/callrecord/domain/call"
 )
 
@@ -34,8 +36,9 @@ func NewOpenTicketHandler(d Deps, tickets Tickets) OpenTicketHandler {
 
 // Handle opens a ticket with channel phone from the call and links the
 // two. A call has one ticket: asking again answers the ticket it has. The
-// ticket is opened with an idempotency key derived from the call, so a
-// crash between opening and linking opens no second ticket on the retry.
+// ticket's id derives from the call, so whoever opens it first, two agents
+// at once or a retry after a crash between opening and linking find that
+// ticket and link it; none opens a second.
 func (h OpenTicketHandler) Handle(ctx context.Context, cmd callapi.OpenTicket) (callapi.TicketFromCall, error) {
 	out := callapi.TicketFromCall{CallID: cmd.CallID}
 	if err := mayAct(ctx, "opening a ticket from a call", identityapi.RoleAgent, identityapi.RoleAdmin); err != nil {
@@ -49,13 +52,13 @@ func (h OpenTicketHandler) Handle(ctx context.Context, cmd callapi.OpenTicket) (
 		out.TicketID = c.TicketID()
 		return out, nil
 	}
-	caller := rpc.CallerFrom(ctx)
-	caller.IdempotencyKey = "call-ticket:" + cmd.CallID
-	id, err := h.tickets.Open(rpc.WithCaller(ctx, caller), ticketapi.OpenTicket{
-		Title: cmd.Title, Description: cmd.Description, Category: cmd.Category, Priority: cmd.Priority,
+	id := uuid.NewSHA1(uuid.NameSpaceURL, []byte("helpdesk:call-ticket:"+cmd.CallID)).String()
+	_, err = h.tickets.Open(ctx, ticketapi.OpenTicket{
+		ID: id, Title: cmd.Title, Description: cmd.Description, Category: cmd.Category, Priority: cmd.Priority,
 		Channel: "phone", Requester: cmd.Requester,
 	})
-	if err != nil {
+	created := err == nil
+	if err != nil && problem.CodeOf(err) != problem.CodeConflict { // a conflict: it was opened before
 		return out, err
 	}
 	linked, err := h.d.Calls.Update(ctx, callapi.CallAggregateID(cmd.CallID), 0, func(c *call.Call) ([]events.Payload, error) {
@@ -64,6 +67,6 @@ func (h OpenTicketHandler) Handle(ctx context.Context, cmd callapi.OpenTicket) (
 	if err != nil {
 		return out, err
 	}
-	out.TicketID, out.Created = linked.TicketID(), true
+	out.TicketID, out.Created = linked.TicketID(), created
 	return out, nil
 }

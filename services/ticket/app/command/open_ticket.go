@@ -3,8 +3,11 @@ package command
 import (
 	"context"
 
+	"github.com/google/uuid"
+
 	"helpdesk/contracts/events"
 	"helpdesk/contracts/identityapi"
+	"helpdesk/contracts/problem"
 	"helpdesk/contracts/ticketapi"
 	"helpdesk/infra/aggregate"
 	"helpdesk/services/ticket/domain/ticket"
@@ -36,6 +39,15 @@ func (h OpenTicketHandler) Handle(ctx context.Context, cmd ticketapi.OpenTicket)
 		}
 	}
 	id := aggregate.IDFor(ctx)
+	if cmd.ID != "" {
+		if !identityapi.IsStaff(actor.Role) {
+			return ticketapi.Ticket{}, problem.New(problem.CodePermissionDenied, "only staff choose a ticket's id")
+		}
+		if uuid.Validate(cmd.ID) != nil {
+			return ticketapi.Ticket{}, problem.InvalidArgument("id", "must be a UUID")
+		}
+		id = cmd.ID
+	}
 	t, err := h.d.Repo.Create(ctx, id, func() ([]events.Payload, error) {
 		_, evs, err := ticket.Open(id, actor, cmd, h.d.Clock(), h.d.Policy, h.d.Calendar)
 		return evs, err
