@@ -244,6 +244,16 @@ func (r *Runner) Run(ctx context.Context) error {
 	}
 }
 
+// Loop is Run as a service's background loop: it runs until ctx ends and
+// logs to log why it stopped, if it stopped on its own.
+func (r *Runner) Loop(log *slog.Logger) func(ctx context.Context) {
+	return func(ctx context.Context) {
+		if err := r.Run(ctx); err != nil && ctx.Err() == nil {
+			log.Error("projection stopped", "projection", r.name, "error", err)
+		}
+	}
+}
+
 // pause stops the current consumption, waits until it has stopped, and
 // keeps Run from starting again until the returned resume is called; Run
 // then consumes from the recorded position.

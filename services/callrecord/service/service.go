@@ -179,11 +179,7 @@ func Start(ctx context.Context, cfg Config) (_ *Service, err error) {
 	s := &Service{App: a, Board: board, Calls: list, Projection: runner, rpc: svc}
 	s.loops = background.Start(ctx)
 	s.loops.Go(board.Run)
-	s.loops.Go(func(ctx context.Context) {
-		if err := runner.Run(ctx); err != nil && ctx.Err() == nil {
-			cfg.Logger.Error("calls projection stopped", "error", err)
-		}
-	})
+	s.loops.Go(runner.Loop(cfg.Logger))
 	s.loops.Go(ports.RingTimeoutScheduler{Reroute: a.Commands.Hotline.Reroute, Interval: time.Second, Logger: cfg.Logger}.Run)
 	s.loops.Go(ports.PurgeScheduler{Purge: a.Commands.PurgeRecordings, Clock: cfg.Clock, Interval: cfg.PurgeInterval, Logger: cfg.Logger}.Run)
 	if err := errors.Join(ports.RegisterEndpoints(svc, a, cfg.Location), projection.RegisterControl(svc, runner)); err != nil {

@@ -81,11 +81,7 @@ func Start(ctx context.Context, cfg Config) (*Service, error) {
 	}
 	s := &Service{App: a, Requests: list, Projection: runner, rpc: svc}
 	s.loops = background.Start(ctx)
-	s.loops.Go(func(ctx context.Context) {
-		if err := runner.Run(ctx); err != nil && ctx.Err() == nil {
-			cfg.Logger.Error("customization projection stopped", "error", err)
-		}
-	})
+	s.loops.Go(runner.Loop(cfg.Logger))
 	return s, nil
 }
 

@@ -147,11 +147,7 @@ func Start(ctx context.Context, cfg Config) (*Service, error) {
 	s.rpc = svc
 	s.loops = background.Start(ctx)
 	for _, r := range s.Projections {
-		s.loops.Go(func(ctx context.Context) {
-			if err := r.Run(ctx); err != nil && ctx.Err() == nil {
-				cfg.Logger.Error("satisfaction projection stopped", "projection", r.Name(), "error", err)
-			}
-		})
+		s.loops.Go(r.Loop(cfg.Logger))
 	}
 	s.loops.Go(s.Expiry.Run)
 	return s, nil

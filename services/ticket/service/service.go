@@ -149,11 +149,7 @@ func Start(ctx context.Context, cfg Config) (*Service, error) {
 		},
 	}
 	s.loops = background.Start(ctx)
-	s.loops.Go(func(ctx context.Context) {
-		if err := runner.Run(ctx); err != nil && ctx.Err() == nil {
-			cfg.Logger.Error("ticket projection stopped", "error", err)
-		}
-	})
+	s.loops.Go(runner.Loop(cfg.Logger))
 	s.loops.Go(s.Scheduler.Run)
 	return s, nil
 }
