@@ -11,6 +11,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -228,6 +229,8 @@ type Parts struct {
 	db            *sqlstore.DB
 	gateway       *gateway.Server
 	served        chan error
+	// stops stop the services started, in the order they started.
+	stops []func() error
 }
 
 // StartParts starts the configured services and gateway on cfg.Conn.
@@ -252,56 +255,54 @@ func StartParts(ctx context.Context, cfg PartsConfig) (_ *Parts, err error) {
 			return nil, fmt.Errorf("event store: %w", err)
 		}
 	}
+	if slices.ContainsFunc(cfg.Services, func(s string) bool { return s != subjects.ServiceIdentity }) {
+		if err = p.openDB(ctx, cfg.DB); err != nil { // every service but identity keeps read models
+			return nil, err
+		}
+	}
 	for _, name := range cfg.Services {
+		var stop func() error
 		switch name {
 		case subjects.ServiceIdentity:
 			p.identity, err = identity.Start(identity.Config{Conn: cfg.Conn, Store: store, Logger: cfg.Logger, Registerer: cfg.Registry})
+			stop = func() error { return p.identity.Stop() }
 		case subjects.ServiceTicket:
-			if err = p.openDB(ctx, cfg.DB); err != nil {
-				return nil, err
-			}
 			p.Ticket, err = ticket.Start(ctx, ticket.Config{
 				Conn: cfg.Conn, Store: store, DB: p.db, Calendar: cal,
 				Logger: cfg.Logger, Registerer: cfg.Registry, Clock: cfg.Clock, DeadlineInterval: cfg.DeadlineInterval,
 				Policy: cfg.Policy,
 			})
+			stop = func() error { return p.Ticket.Stop() }
 		case subjects.ServiceKnowledge:
-			if err = p.openDB(ctx, cfg.DB); err != nil {
-				return nil, err
-			}
 			p.Knowledge, err = knowledge.Start(ctx, knowledge.Config{
 				Conn: cfg.Conn, Store: store, DB: p.db, IndexDir: cfg.IndexDir, SearchCache: cfg.SearchCache,
 				Logger: cfg.Logger, Registerer: cfg.Registry, Clock: cfg.Clock,
 			})
+			stop = func() error { return p.Knowledge.Stop() }
 		case subjects.ServiceCallRecord:
-			if err = p.openDB(ctx, cfg.DB); err != nil {
-				return nil, err
-			}
 			p.CallRecord, err = callrecord.Start(ctx, callrecord.Config{
 				Conn: cfg.Conn, Store: store, DB: p.db, Calendar: cal,
 				RetentionWorkingDays: cfg.RecordingRetention, Logger: cfg.Logger, Registerer: cfg.Registry, Clock: cfg.Clock,
 			})
+			stop = func() error { return p.CallRecord.Stop() }
 		case subjects.ServiceCustomization:
-			if err = p.openDB(ctx, cfg.DB); err != nil {
-				return nil, err
-			}
 			p.customization, err = customization.Start(ctx, customization.Config{
 				Conn: cfg.Conn, Store: store, DB: p.db, Logger: cfg.Logger, Registerer: cfg.Registry, Clock: cfg.Clock,
 			})
+			stop = func() error { return p.customization.Stop() }
 		case subjects.ServiceSatisfaction:
-			if err = p.openDB(ctx, cfg.DB); err != nil {
-				return nil, err
-			}
 			p.Satisfaction, err = satisfaction.Start(ctx, satisfaction.Config{
 				Conn: cfg.Conn, Store: store, DB: p.db, Calendar: cal, SurveyDays: cfg.SurveyDays,
 				Logger: cfg.Logger, Registerer: cfg.Registry, Clock: cfg.Clock,
 			})
+			stop = func() error { return p.Satisfaction.Stop() }
 		default:
 			err = fmt.Errorf("unknown service %q (have %v)", name, Services)
 		}
 		if err != nil {
 			return nil, err
 		}
+		p.stops = append(p.stops, stop)
 	}
 	if cfg.EnsureAdmin && p.identity != nil {
 		if p.AdminPassword, err = p.identity.EnsureAdmin(ctx, cfg.AdminPassword); err != nil {
@@ -316,12 +317,8 @@ func StartParts(ctx context.Context, cfg PartsConfig) (_ *Parts, err error) {
 	return p, nil
 }
 
-// openDB opens the read-model database once, for every service that
-// needs it.
+// openDB opens the read-model database the services share.
 func (p *Parts) openDB(ctx context.Context, cfg sqlstore.Config) error {
-	if p.db != nil {
-		return nil
-	}
 	db, err := sqlstore.Open(ctx, cfg)
 	if err != nil {
 		return fmt.Errorf("read-model database: %w", err)
@@ -353,38 +350,18 @@ func (p *Parts) startGateway(ctx context.Context, js jetstream.JetStream, cfg Pa
 	return nil
 }
 
-// Stop stops the gateway first, then the services, then drains the
-// connection, and closes the database.
+// Stop stops the gateway first, then the services in the reverse order of
+// their start, then drains the connection, and closes the database.
 func (p *Parts) Stop(ctx context.Context) error {
 	var errs []error
 	if p.gateway != nil {
 		errs = append(errs, p.gateway.Shutdown(ctx))
 		p.gateway = nil
 	}
-	if p.customization != nil {
-		errs = append(errs, p.customization.Stop())
-		p.customization = nil
+	for i := len(p.stops) - 1; i >= 0; i-- {
+		errs = append(errs, p.stops[i]())
 	}
-	if p.Satisfaction != nil {
-		errs = append(errs, p.Satisfaction.Stop())
-		p.Satisfaction = nil
-	}
-	if p.CallRecord != nil {
-		errs = append(errs, p.CallRecord.Stop())
-		p.CallRecord = nil
-	}
-	if p.Knowledge != nil {
-		errs = append(errs, p.Knowledge.Stop())
-		p.Knowledge = nil
-	}
-	if p.Ticket != nil {
-		errs = append(errs, p.Ticket.Stop())
-		p.Ticket = nil
-	}
-	if p.identity != nil {
-		errs = append(errs, p.identity.Stop())
-		p.identity = nil
-	}
+	p.stops = nil
 	if p.conn != nil && !p.conn.IsClosed() {
 		errs = append(errs, drain(p.conn))
 	}
