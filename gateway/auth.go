@@ -115,10 +115,9 @@ func (s *Server) authenticatePBXOrUser(next echo.HandlerFunc) echo.HandlerFunc {
 
 // pbxKeyCache remembers the PBX keys the call-record service verified, for
 // pbxKeyTTL: a PBX sends a request for every step of every call, and each
-// would otherwise cost a request to the service. A revoked key stops
-// working at once on the gateway that revoked it, and on the others within
-// twice pbxKeyTTL (the service remembers verified keys as long, and a
-// gateway may have asked a service replica that had not heard yet).
+// would otherwise cost a request to the service and a read of the key's
+// events. A revoked key stops working at once on the gateway that revoked
+// it, and on the others within pbxKeyTTL.
 type pbxKeyCache struct {
 	mu      sync.Mutex
 	entries map[string]pbxKeyEntry // by the key as presented

@@ -164,7 +164,7 @@ func Start(ctx context.Context, cfg Config) (_ *Service, err error) {
 			Rate:       command.NewRateHandler(deps),
 			OpenTicket: command.NewOpenTicketHandler(deps, adapters.TicketService{Conn: cfg.Conn}),
 			IngestCDR:  command.NewIngestCDRHandler(deps, board),
-			PBXKeys:    command.NewPBXKeysHandler(keys, cfg.Clock),
+			PBXKeys:    command.NewPBXKeysHandler(keys),
 
 			StoreRecording:  command.NewStoreRecordingHandler(deps, recordings, policy),
 			PlayRecording:   command.NewPlayRecordingHandler(deps),

@@ -2,8 +2,6 @@ package command
 
 import (
 	"context"
-	"sync"
-	"time"
 
 	"helpdesk/contracts/callapi"
 	"helpdesk/contracts/events"
@@ -16,63 +14,19 @@ import (
 // KeyRepository stores PBX keys.
 type KeyRepository = *aggregate.Repository[*pbxkey.Key]
 
-// PBXKeysHandler creates, revokes and verifies PBX keys. Every request of
-// a PBX is verified, so a verified key is remembered for a few seconds
-// (KeyCacheTTL) instead of being read from its events each time; a revoked
-// key stops working at once on the replica that revoked it and within
-// KeyCacheTTL on the others.
+// PBXKeysHandler creates, revokes and verifies PBX keys. Verification
+// reads the key from its events each time: the gateway remembers the keys
+// it verified for a few seconds, so this is seldom.
 type PBXKeysHandler struct {
-	keys  KeyRepository
-	clock Clock
-	cache *keyCache
-}
-
-// KeyCacheTTL is how long a verified PBX key is remembered.
-const KeyCacheTTL = 5 * time.Second
-
-// keyCache remembers verified keys by key id.
-type keyCache struct {
-	mu   sync.Mutex
-	keys map[string]cachedKey
-}
-
-type cachedKey struct {
-	key     *pbxkey.Key
-	expires time.Time
-}
-
-func (c *keyCache) get(id string, now time.Time) (*pbxkey.Key, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	e, ok := c.keys[id]
-	if !ok || now.After(e.expires) {
-		delete(c.keys, id)
-		return nil, false
-	}
-	return e.key, true
-}
-
-func (c *keyCache) put(id string, k *pbxkey.Key, now time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if len(c.keys) > 10_000 { // bound memory under a spray of made-up ids
-		clear(c.keys)
-	}
-	c.keys[id] = cachedKey{key: k, expires: now.Add(KeyCacheTTL)}
-}
-
-func (c *keyCache) forget(id string) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	delete(c.keys, id)
+	keys KeyRepository
 }
 
 // NewPBXKeysHandler returns the handler.
-func NewPBXKeysHandler(keys KeyRepository, clock Clock) PBXKeysHandler {
-	if keys == nil || clock == nil {
-		panic("NewPBXKeysHandler: nil dependency")
+func NewPBXKeysHandler(keys KeyRepository) PBXKeysHandler {
+	if keys == nil {
+		panic("NewPBXKeysHandler: nil repository")
 	}
-	return PBXKeysHandler{keys: keys, clock: clock, cache: &keyCache{keys: map[string]cachedKey{}}}
+	return PBXKeysHandler{keys: keys}
 }
 
 // Create makes a key (admins); the key is in the answer only.
@@ -99,7 +53,6 @@ func (h PBXKeysHandler) Revoke(ctx context.Context, cmd callapi.KeyTarget) (call
 		return callapi.PBXKey{}, err
 	}
 	k, err := h.keys.Update(ctx, cmd.ID, 0, func(k *pbxkey.Key) ([]events.Payload, error) { return k.Revoke(), nil })
-	h.cache.forget(cmd.ID)
 	if err != nil {
 		return callapi.PBXKey{}, err
 	}
@@ -114,18 +67,12 @@ func (h PBXKeysHandler) Verify(ctx context.Context, cmd callapi.VerifyKey) (call
 	if !ok {
 		return callapi.PBXKey{}, invalid
 	}
-	now := h.clock()
-	k, ok := h.cache.get(id, now)
-	if !ok {
-		var err error
-		k, _, err = h.keys.Load(ctx, id)
-		if problem.CodeOf(err) == problem.CodeNotFound {
-			return callapi.PBXKey{}, invalid
-		}
-		if err != nil {
-			return callapi.PBXKey{}, err
-		}
-		h.cache.put(id, k, now)
+	k, _, err := h.keys.Load(ctx, id)
+	if problem.CodeOf(err) == problem.CodeNotFound {
+		return callapi.PBXKey{}, invalid
+	}
+	if err != nil {
+		return callapi.PBXKey{}, err
 	}
 	if !k.Verify(secret) {
 		return callapi.PBXKey{}, invalid
