@@ -87,3 +87,12 @@ func InvalidArgument(field, message string) *Error {
 	e.Fields = []FieldError{{Field: field, Message: message}}
 	return e
 }
+
+// Or returns err when it is set, else fallback: the error of a check that
+// failed, or the problem of one that found nothing.
+func Or(err, fallback error) error {
+	if err != nil {
+		return err
+	}
+	return fallback
+}

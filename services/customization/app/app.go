@@ -60,7 +60,7 @@ func (a Application) Submit(ctx context.Context, cmd custapi.Submit) (custapi.Re
 	actor := actorOf(ctx)
 	for _, id := range cmd.TicketIDs {
 		if ok, err := a.tickets.Visible(ctx, id); err != nil || !ok {
-			return custapi.Request{}, errorOr(err, problem.Validation(problem.FieldError{Field: "ticket_ids", Message: "ticket " + id + " is not one you can see"}))
+			return custapi.Request{}, problem.Or(err, problem.Validation(problem.FieldError{Field: "ticket_ids", Message: "ticket " + id + " is not one you can see"}))
 		}
 	}
 	id := aggregate.IDFor(ctx)
@@ -160,12 +160,4 @@ func (a Application) Stats(ctx context.Context, q custapi.GetStats) (custapi.Sta
 	}
 	st.Board, err = a.model.Board(ctx, "", "", 0)
 	return st, err
-}
-
-// errorOr returns err when it is set, else fallback.
-func errorOr(err, fallback error) error {
-	if err != nil {
-		return err
-	}
-	return fallback
 }

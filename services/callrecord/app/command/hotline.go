@@ -150,7 +150,7 @@ func (h HotlineHandler) Answered(ctx context.Context, cmd callapi.CallTarget) (c
 		return state, err
 	}
 	if known, err := h.known.Known(ctx, cmd.CallID); err != nil || !known {
-		return state, errorOr(err, notFoundCall(cmd.CallID))
+		return state, problem.Or(err, notFoundCall(cmd.CallID))
 	}
 	return state, problem.New(problem.CodeConflict, "call %s has already ended; an answer reported after the end is not recorded", cmd.CallID)
 }
@@ -174,7 +174,7 @@ func (h HotlineHandler) Ended(ctx context.Context, cmd callapi.End) (callapi.Cal
 		return state, err
 	}
 	if known, err := h.known.Known(ctx, cmd.CallID); err != nil || !known {
-		return callapi.CallState{}, errorOr(err, notFoundCall(cmd.CallID))
+		return callapi.CallState{}, problem.Or(err, notFoundCall(cmd.CallID))
 	}
 	return state, nil
 }
@@ -186,14 +186,6 @@ func validDisposition(d string) bool {
 		return true
 	}
 	return false
-}
-
-// errorOr returns err when it is set, else fallback.
-func errorOr(err, fallback error) error {
-	if err != nil {
-		return err
-	}
-	return fallback
 }
 
 // Reroute re-routes every call that has rung longer than the ring timeout

@@ -45,7 +45,7 @@ func (h OpenTicketHandler) Handle(ctx context.Context, cmd callapi.OpenTicket) (
 		return out, err
 	}
 	if known, err := h.d.Known.Known(ctx, cmd.CallID); err != nil || !known {
-		return out, errorOr(err, notFoundCall(cmd.CallID))
+		return out, problem.Or(err, notFoundCall(cmd.CallID))
 	}
 	c, _, err := h.d.Calls.Load(ctx, callapi.CallAggregateID(cmd.CallID))
 	if err == nil && c.TicketID() != "" {
