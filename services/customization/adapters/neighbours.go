@@ -2,11 +2,9 @@ package adapters
 
 import (
 	"context"
-	"time"
 
 	"github.com/nats-io/nats.go"
 
-	"helpdesk/contracts/custapi"
 	"helpdesk/contracts/problem"
 	"helpdesk/contracts/subjects"
 	"helpdesk/contracts/ticketapi"
@@ -27,24 +25,4 @@ func (s TicketService) Visible(ctx context.Context, ticketID string) (bool, erro
 		return false, nil
 	}
 	return err == nil, err
-}
-
-// ReadModel is the request list as the application asks it.
-type ReadModel struct {
-	Requests *RequestList
-}
-
-// List lists requests, newest first.
-func (r ReadModel) List(ctx context.Context, q custapi.ListRequests) (custapi.RequestPage, error) {
-	return r.Requests.List(ctx, ListFilter{Status: q.Status, Kind: q.Kind, Requester: q.Requester, Assignee: q.Assignee, Limit: q.Limit, Cursor: q.Cursor})
-}
-
-// Board returns the requests by status.
-func (r ReadModel) Board(ctx context.Context, kind, requester string, perStatus int) (custapi.Board, error) {
-	return r.Requests.Board(ctx, kind, requester, perStatus)
-}
-
-// Stats returns the lead-time figures.
-func (r ReadModel) Stats(ctx context.Context, q custapi.GetStats, now time.Time) (custapi.Stats, error) {
-	return r.Requests.Stats(ctx, q, now)
 }

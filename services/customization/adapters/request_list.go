@@ -220,21 +220,6 @@ func (m *RequestList) enter(ctx context.Context, tx *sql.Tx, id string, version 
 	return nil
 }
 
-// ListFilter selects the requests List lists; empty fields select all.
-type ListFilter struct {
-	// Status is one of custapi.Statuses.
-	Status string
-	// Kind is one of custapi.Kinds.
-	Kind string
-	// Requester and Assignee are user ids.
-	Requester string
-	Assignee  string
-	// Limit is the page size: 50 when not positive, at most 200.
-	Limit int
-	// Cursor is the NextCursor of the previous page; "" for the first.
-	Cursor string
-}
-
 const summaryColumns = `id, version, kind, title, requester, assignee, status, created_at, updated_at, status_since`
 
 // scanSummary reads a row of summaryColumns followed by extra, and returns
@@ -253,9 +238,10 @@ func scanSummary(row interface{ Scan(...any) error }, extra ...any) (custapi.Sum
 }
 
 // List returns a page of requests, the newest submitted first (the id
-// breaking ties). An unknown status or kind is an invalid argument, a
-// cursor not made by List a validation error.
-func (m *RequestList) List(ctx context.Context, f ListFilter) (custapi.RequestPage, error) {
+// breaking ties); empty fields of f select all, and the page holds 50 when
+// f.Limit is not positive, at most 200. An unknown status or kind is an
+// invalid argument, a cursor not made by List a validation error.
+func (m *RequestList) List(ctx context.Context, f custapi.ListRequests) (custapi.RequestPage, error) {
 	limit := defaultListLimit
 	if f.Limit > 0 {
 		limit = min(f.Limit, maxListLimit)

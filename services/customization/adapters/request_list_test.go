@@ -501,7 +501,7 @@ func checkStats(t *testing.T, m *adapters.RequestList, ref map[string]*refReques
 func checkLists(t *testing.T, m *adapters.RequestList, ref map[string]*refRequest) {
 	t.Helper()
 	ctx := context.Background()
-	for _, f := range []adapters.ListFilter{
+	for _, f := range []custapi.ListRequests{
 		{}, {Limit: 7}, {Limit: 1000}, {Status: custapi.StatusInDevelopment, Limit: 3},
 		{Status: custapi.StatusAccepted, Limit: 11}, {Kind: custapi.KindNewFeature, Limit: 13},
 		{Requester: "u-3", Limit: 4}, {Assignee: "s-2", Limit: 9},
@@ -617,7 +617,7 @@ func TestRequestList_equals_replay(t *testing.T) {
 		checkLists(t, m, ref)
 		// Reset and rebuilt, it holds the same again.
 		reset(t, db, m)
-		if page, err := m.List(context.Background(), adapters.ListFilter{}); err != nil || len(page.Items) != 0 {
+		if page, err := m.List(context.Background(), custapi.ListRequests{}); err != nil || len(page.Items) != 0 {
 			t.Fatalf("after reset: %d requests, %v", len(page.Items), err)
 		}
 		apply(t, db, m, evs...)
@@ -669,7 +669,7 @@ func TestRequestList_folds_a_request(t *testing.T) {
 	}
 	summary := func(m *adapters.RequestList) custapi.Summary {
 		t.Helper()
-		page, err := m.List(context.Background(), adapters.ListFilter{})
+		page, err := m.List(context.Background(), custapi.ListRequests{})
 		if err != nil || len(page.Items) != 1 {
 			t.Fatalf("list: %v %s", err, asJSON(t, page))
 		}
@@ -815,7 +815,7 @@ func TestRequestList_refuses_bad_requests(t *testing.T) {
 		}
 		apply(t, db, m, evs...)
 		for _, tt := range []struct{ limit, want int }{{0, 50}, {-1, 50}, {200, 200}, {1000, 200}} {
-			page, err := m.List(ctx, adapters.ListFilter{Limit: tt.limit})
+			page, err := m.List(ctx, custapi.ListRequests{Limit: tt.limit})
 			if err != nil || len(page.Items) != tt.want || page.NextCursor == "" {
 				t.Errorf("List limit %d: %d, %q, %v; want %d and a cursor", tt.limit, len(page.Items), page.NextCursor, err, tt.want)
 			}
@@ -827,10 +827,10 @@ func TestRequestList_refuses_bad_requests(t *testing.T) {
 			}
 		}
 		const foreign = "bm90LWEtY3Vyc29y"
-		if _, err := m.List(ctx, adapters.ListFilter{Cursor: foreign}); problem.CodeOf(err) != problem.CodeValidation {
+		if _, err := m.List(ctx, custapi.ListRequests{Cursor: foreign}); problem.CodeOf(err) != problem.CodeValidation {
 			t.Errorf("List with a foreign cursor: %v", err)
 		}
-		for _, f := range []adapters.ListFilter{{Status: "closed"}, {Kind: "bug"}} {
+		for _, f := range []custapi.ListRequests{{Status: "closed"}, {Kind: "bug"}} {
 			if _, err := m.List(ctx, f); problem.CodeOf(err) != problem.CodeInvalidArgument {
 				t.Errorf("List %+v: %v", f, err)
 			}
@@ -873,7 +873,7 @@ func TestRequestList_step_that_keeps_the_status(t *testing.T) {
 		apply(t, db, m, envelope(t, "CR-1", 1, "u-1", custapi.Submitted{Kind: custapi.KindUIOptimization, Title: "x", Requester: "u-1"}, t0),
 			envelope(t, "CR-1", 2, "s-1", custapi.AssessmentStarted{}, t0.Add(day)),
 			envelope(t, "CR-1", 3, "u-1", custapi.ScopeChanged{Description: "y"}, t0.Add(2*day)))
-		page, err := m.List(context.Background(), adapters.ListFilter{Assignee: "s-1"})
+		page, err := m.List(context.Background(), custapi.ListRequests{Assignee: "s-1"})
 		if err != nil || len(page.Items) != 1 {
 			t.Fatalf("list: %v %s", err, asJSON(t, page))
 		}

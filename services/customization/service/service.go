@@ -66,7 +66,7 @@ func Start(ctx context.Context, cfg Config) (*Service, error) {
 	repo := &aggregate.Repository[*request.Request]{Store: cfg.Store, Kind: "customization request", Source: custapi.Source,
 		Ref: subjects.CustomizationRequest, Rebuild: request.FromEvents, Now: cfg.Clock, Retries: 5}
 	list := adapters.NewRequestList(cfg.DB)
-	a := app.New(repo, adapters.TicketService{Conn: cfg.Conn}, adapters.ReadModel{Requests: list}, cfg.Clock)
+	a := app.New(repo, adapters.TicketService{Conn: cfg.Conn}, list, cfg.Clock)
 	runner, err := projection.NewRunner(projection.RunnerConfig{Conn: cfg.Conn, DB: cfg.DB, Handler: list, Logger: cfg.Logger, Registerer: cfg.Registerer})
 	if err != nil {
 		return nil, fmt.Errorf("customization projection: %w", err)

@@ -2,13 +2,11 @@ package adapters
 
 import (
 	"context"
-	"time"
 
 	"github.com/nats-io/nats.go"
 
 	"helpdesk/contracts/callapi"
 	"helpdesk/contracts/identityapi"
-	"helpdesk/contracts/satapi"
 	"helpdesk/contracts/subjects"
 	"helpdesk/contracts/ticketapi"
 	"helpdesk/infra/rpc"
@@ -69,24 +67,4 @@ type CallRecords struct {
 func (c CallRecords) Call(ctx context.Context, callID string) (callapi.Call, error) {
 	return rpc.Call[callapi.Call](system(ctx, ""), c.Conn, subjects.Endpoint(subjects.ServiceCallRecord, callapi.EndpointGet),
 		callapi.CallTarget{CallID: callID})
-}
-
-// ReadModel is the satisfaction model as the query handlers ask it.
-type ReadModel struct {
-	Model *SatisfactionModel
-}
-
-// ListSurveys lists surveys, newest first; respondent "" lists everyone's.
-func (r ReadModel) ListSurveys(ctx context.Context, respondent, status string, limit int, cursor string) (satapi.SurveyPage, error) {
-	return r.Model.ListSurveys(ctx, SurveyFilter{Respondent: respondent, Status: status, Limit: limit, Cursor: cursor})
-}
-
-// ListFollowUps lists follow-ups, oldest due first.
-func (r ReadModel) ListFollowUps(ctx context.Context, status string, now time.Time, limit int, cursor string) (satapi.FollowUpPage, error) {
-	return r.Model.ListFollowUps(ctx, status, now, limit, cursor)
-}
-
-// Stats returns the satisfaction figures.
-func (r ReadModel) Stats(ctx context.Context, q satapi.GetStats, now time.Time) (satapi.Stats, error) {
-	return r.Model.Stats(ctx, q, now)
 }

@@ -17,6 +17,7 @@ import (
 	"helpdesk/contracts/satapi"
 	"helpdesk/contracts/subjects"
 	"helpdesk/infra/sqlstore"
+	"helpdesk/services/satisfaction/app/query"
 )
 
 // SatisfactionModel is the SQL read model of surveys and follow-ups: a
@@ -514,23 +515,10 @@ func (m *SatisfactionModel) Survey(ctx context.Context, id string) (satapi.Surve
 	return s, true, nil
 }
 
-// SurveyFilter selects the surveys ListSurveys lists.
-type SurveyFilter struct {
-	// Respondent lists only this user's surveys; "" lists everyone's.
-	Respondent string
-	// Status is open, answered or expired; "" lists all.
-	Status string
-	// Limit is the page size: satapi.DefaultListLimit when not positive,
-	// at most satapi.MaxListLimit.
-	Limit int
-	// Cursor is the NextCursor of the previous page; "" for the first.
-	Cursor string
-}
-
 // ListSurveys returns a page of surveys, newest issued first (the id
 // breaking ties). An unknown status is an invalid argument, a cursor not
 // made by ListSurveys a validation error.
-func (m *SatisfactionModel) ListSurveys(ctx context.Context, f SurveyFilter) (satapi.SurveyPage, error) {
+func (m *SatisfactionModel) ListSurveys(ctx context.Context, f query.SurveyFilter) (satapi.SurveyPage, error) {
 	limit := pageSize(f.Limit)
 	var where []string
 	var args []any
@@ -610,7 +598,7 @@ func (m *SatisfactionModel) FollowUp(ctx context.Context, id string, now time.Ti
 // ListFollowUps returns a page of follow-ups as of now, the earliest due
 // first (the id breaking ties): status "" lists all, open those not done
 // (overdue ones included), overdue those open and due before now, done
-// the completed ones. The limit is as in SurveyFilter. An unknown status
+// the completed ones. The limit is as in query.SurveyFilter. An unknown status
 // is an invalid argument, a cursor not made by ListFollowUps a validation
 // error.
 func (m *SatisfactionModel) ListFollowUps(ctx context.Context, status string, now time.Time, limit int, cursor string) (satapi.FollowUpPage, error) {

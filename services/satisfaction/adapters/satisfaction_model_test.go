@@ -18,6 +18,7 @@ import (
 	"helpdesk/infra/sqlstore"
 	"helpdesk/infra/sqlstore/sqlstoretest"
 	"helpdesk/services/satisfaction/adapters"
+	"helpdesk/services/satisfaction/app/query"
 )
 
 // bj is Beijing time, loaded here on its own rather than taken from the
@@ -444,7 +445,7 @@ func checkLists(t *testing.T, m *adapters.SatisfactionModel, ref reference) {
 	t.Helper()
 	ctx := context.Background()
 	now := histEnd
-	for _, f := range []adapters.SurveyFilter{
+	for _, f := range []query.SurveyFilter{
 		{Limit: 97}, {}, {Respondent: "u-3", Limit: 7}, {Status: satapi.StatusOpen, Limit: 41},
 		{Status: satapi.StatusAnswered, Limit: satapi.MaxListLimit}, {Status: satapi.StatusExpired, Limit: 1000},
 		{Respondent: "u-7", Status: satapi.StatusAnswered, Limit: 3}, {Respondent: "nobody"},
@@ -772,7 +773,7 @@ func TestSatisfactionModel_refuses_bad_requests(t *testing.T) {
 		}
 		apply(t, db, m, evs...)
 		for _, tt := range []struct{ limit, want int }{{0, satapi.DefaultListLimit}, {-1, satapi.DefaultListLimit}, {1000, satapi.MaxListLimit}} {
-			page, err := m.ListSurveys(ctx, adapters.SurveyFilter{Limit: tt.limit})
+			page, err := m.ListSurveys(ctx, query.SurveyFilter{Limit: tt.limit})
 			if err != nil || len(page.Items) != tt.want || page.NextCursor == "" {
 				t.Errorf("ListSurveys limit %d: %d, %q, %v; want %d and a cursor", tt.limit, len(page.Items), page.NextCursor, err, tt.want)
 			}
@@ -785,13 +786,13 @@ func TestSatisfactionModel_refuses_bad_requests(t *testing.T) {
 			t.Errorf("ExpiredSurveys limit 0: %d, %v", len(ids), err)
 		}
 		const foreign = "bm90LWEtY3Vyc29y"
-		if _, err := m.ListSurveys(ctx, adapters.SurveyFilter{Cursor: foreign}); problem.CodeOf(err) != problem.CodeValidation {
+		if _, err := m.ListSurveys(ctx, query.SurveyFilter{Cursor: foreign}); problem.CodeOf(err) != problem.CodeValidation {
 			t.Errorf("ListSurveys with a foreign cursor: %v", err)
 		}
 		if _, err := m.ListFollowUps(ctx, "", now, 0, foreign); problem.CodeOf(err) != problem.CodeValidation {
 			t.Errorf("ListFollowUps with a foreign cursor: %v", err)
 		}
-		if _, err := m.ListSurveys(ctx, adapters.SurveyFilter{Status: "closed"}); problem.CodeOf(err) != problem.CodeInvalidArgument {
+		if _, err := m.ListSurveys(ctx, query.SurveyFilter{Status: "closed"}); problem.CodeOf(err) != problem.CodeInvalidArgument {
 			t.Errorf("ListSurveys of status closed: %v", err)
 		}
 		if _, err := m.ListFollowUps(ctx, "late", now, 0, ""); problem.CodeOf(err) != problem.CodeInvalidArgument {
@@ -824,7 +825,7 @@ func TestSatisfactionModel_Reset(t *testing.T) {
 		if err := tx.Commit(); err != nil {
 			t.Fatal(err)
 		}
-		page, err := m.ListSurveys(ctx, adapters.SurveyFilter{})
+		page, err := m.ListSurveys(ctx, query.SurveyFilter{})
 		if err != nil || len(page.Items) != 0 {
 			t.Errorf("surveys after reset: %d, %v", len(page.Items), err)
 		}

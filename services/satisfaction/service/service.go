@@ -116,7 +116,7 @@ func Start(ctx context.Context, cfg Config) (*Service, error) {
 	a := app.Application{
 		Respond: command.NewRespondHandler(deps),
 		Process: process,
-		Queries: query.NewHandlers(adapters.ReadModel{Model: model}, cfg.Clock),
+		Queries: query.NewHandlers(model, cfg.Clock),
 	}
 	s := &Service{App: a, Model: model,
 		Expiry: ports.ExpiryScheduler{Due: model, Expire: process.Expire, Clock: cfg.Clock, Interval: cfg.ExpiryInterval, Logger: cfg.Logger}}

@@ -12,11 +12,23 @@ import (
 	"helpdesk/infra/rpc"
 )
 
+// SurveyFilter selects the surveys ListSurveys lists.
+type SurveyFilter struct {
+	// Respondent lists only this user's surveys; "" lists everyone's.
+	Respondent string
+	// Status is open, answered or expired; "" lists all.
+	Status string
+	// Limit is the page size: satapi.DefaultListLimit when not positive,
+	// at most satapi.MaxListLimit.
+	Limit int
+	// Cursor is the NextCursor of the previous page; "" for the first.
+	Cursor string
+}
+
 // ReadModel is the satisfaction read model.
 type ReadModel interface {
-	// ListSurveys lists surveys, newest first; respondent "" lists
-	// everyone's.
-	ListSurveys(ctx context.Context, respondent, status string, limit int, cursor string) (satapi.SurveyPage, error)
+	// ListSurveys lists surveys, newest first.
+	ListSurveys(ctx context.Context, f SurveyFilter) (satapi.SurveyPage, error)
 	ListFollowUps(ctx context.Context, status string, now time.Time, limit int, cursor string) (satapi.FollowUpPage, error)
 	Stats(ctx context.Context, q satapi.GetStats, now time.Time) (satapi.Stats, error)
 }
@@ -55,7 +67,7 @@ func (h Handlers) ListSurveys(ctx context.Context, q satapi.ListSurveys) (satapi
 	if q.Mine || !identityapi.IsStaff(c.Role) {
 		respondent = c.ID
 	}
-	return h.model.ListSurveys(ctx, respondent, q.Status, q.Limit, q.Cursor)
+	return h.model.ListSurveys(ctx, SurveyFilter{Respondent: respondent, Status: q.Status, Limit: q.Limit, Cursor: q.Cursor})
 }
 
 // ListFollowUps lists follow-ups (staff).
