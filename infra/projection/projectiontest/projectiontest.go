@@ -38,3 +38,21 @@ func Apply(t testing.TB, db *sqlstore.DB, h projection.Handler, envs ...events.E
 		t.Fatal(err)
 	}
 }
+
+// Reset empties the handler's read model in one transaction, as a rebuild
+// does first.
+func Reset(t testing.TB, db *sqlstore.DB, h projection.Handler) {
+	t.Helper()
+	ctx := context.Background()
+	tx, err := db.Write.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	if err := h.Reset(ctx, tx); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -612,16 +612,7 @@ func TestCallList_Reset(t *testing.T) {
 		list := newList(t, db)
 		apply(t, db, list, board(t, callapi.CallReceived{CallID: "c"}, sec(0)),
 			envelope(t, callapi.AggregatePBXKey, "k1", callapi.PBXKeyCreated{Name: "pbx"}, sec(0)))
-		tx, err := db.Write.BeginTx(ctx, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := list.Reset(ctx, tx); err != nil {
-			t.Fatal(err)
-		}
-		if err := tx.Commit(); err != nil {
-			t.Fatal(err)
-		}
+		projectiontest.Reset(t, db, list)
 		if _, ok, err := list.Get(ctx, "c", true); ok || err != nil {
 			t.Errorf("call after reset: %v, %v", ok, err)
 		}

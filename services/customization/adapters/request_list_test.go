@@ -37,18 +37,7 @@ func apply(t testing.TB, db *sqlstore.DB, m *adapters.RequestList, envs ...event
 
 func reset(t testing.TB, db *sqlstore.DB, m *adapters.RequestList) {
 	t.Helper()
-	ctx := context.Background()
-	tx, err := db.Write.BeginTx(ctx, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tx.Rollback()
-	if err := m.Reset(ctx, tx); err != nil {
-		t.Fatal(err)
-	}
-	if err := tx.Commit(); err != nil {
-		t.Fatal(err)
-	}
+	projectiontest.Reset(t, db, m)
 }
 
 // envelope is an appended event of request id: version is its stream

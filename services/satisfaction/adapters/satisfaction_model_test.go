@@ -815,16 +815,7 @@ func TestSatisfactionModel_Reset(t *testing.T) {
 		m := newModel(t, db)
 		h := generate(t, 1, 50)
 		apply(t, db, m, h.events...)
-		tx, err := db.Write.BeginTx(ctx, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := m.Reset(ctx, tx); err != nil {
-			t.Fatal(err)
-		}
-		if err := tx.Commit(); err != nil {
-			t.Fatal(err)
-		}
+		projectiontest.Reset(t, db, m)
 		page, err := m.ListSurveys(ctx, query.SurveyFilter{})
 		if err != nil || len(page.Items) != 0 {
 			t.Errorf("surveys after reset: %d, %v", len(page.Items), err)
