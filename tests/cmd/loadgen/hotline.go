@@ -68,7 +68,7 @@ func hotlinePhase(cfg config, res *HotlineResult) error {
 	skills := []string{"账号", "考试", "故障"}
 	fmt.Printf("  signing in %d agents\n", hotlineAgents)
 	for i := range hotlineAgents {
-		id, err := admin.createStaff(fmt.Sprintf("hotline-%03d", i), fmt.Sprintf("%04d", 1000+i))
+		id, err := admin.createUser(fmt.Sprintf("hotline-%03d", i), "agent", fmt.Sprintf("%04d", 1000+i))
 		if err != nil {
 			return err
 		}
@@ -250,18 +250,4 @@ func (a *api) expect(status int, path string, body any) error {
 		return fmt.Errorf("POST %s: %d %s %v", path, got, resp, err)
 	}
 	return nil
-}
-
-// createStaff creates an agent account with a work number.
-func (a *api) createStaff(name, workNumber string) (string, error) {
-	status, body, err := a.post(context.Background(), "/api/v1/users", map[string]string{
-		"username": name, "password": benchPassword, "role": "agent", "display_name": "坐席 " + workNumber, "work_number": workNumber,
-	})
-	if err != nil || status != http.StatusCreated {
-		return "", fmt.Errorf("create %s: %d %s %v", name, status, body, err)
-	}
-	var u struct {
-		ID string `json:"id"`
-	}
-	return u.ID, json.Unmarshal(body, &u)
 }

@@ -90,7 +90,7 @@ func kbPhase(cfg config, res *KBResult) error {
 	if err != nil {
 		return err
 	}
-	if _, err := admin.createUser("kb-reader", "customer"); err != nil {
+	if _, err := admin.createUser("kb-reader", "customer", ""); err != nil {
 		return err
 	}
 	reader, err := anon.login("kb-reader", benchPassword)

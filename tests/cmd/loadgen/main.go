@@ -373,9 +373,9 @@ func (a *api) login(user, password string) (*api, error) {
 	return &api{base: a.base, token: tok.AccessToken, http: a.http}, nil
 }
 
-func (a *api) createUser(name, role string) (string, error) {
+func (a *api) createUser(name, role, workNumber string) (string, error) {
 	status, body, err := a.post(context.Background(), "/api/v1/users", map[string]string{
-		"username": name, "password": benchPassword, "role": role, "display_name": "压测用户 " + name,
+		"username": name, "password": benchPassword, "role": role, "display_name": "压测用户 " + name, "work_number": workNumber,
 	})
 	if err != nil || status != http.StatusCreated {
 		return "", fmt.Errorf("create %s: %d %s %v", name, status, body, err)
@@ -407,10 +407,10 @@ func systemPhase(cfg config, res *Result) error {
 		return err
 	}
 	defer sys.Stop(context.Background())
-	if _, err := admin.createUser("bench-customer", "customer"); err != nil {
+	if _, err := admin.createUser("bench-customer", "customer", ""); err != nil {
 		return err
 	}
-	probeID, err := admin.createUser("bench-probe", "customer")
+	probeID, err := admin.createUser("bench-probe", "customer", "")
 	if err != nil {
 		return err
 	}
