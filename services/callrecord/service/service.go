@@ -168,7 +168,7 @@ func Start(ctx context.Context, cfg Config) (_ *Service, err error) {
 
 			StoreRecording:  command.NewStoreRecordingHandler(deps, recordings, policy),
 			PlayRecording:   command.NewPlayRecordingHandler(deps),
-			PurgeRecordings: command.NewPurgeRecordingsHandler(deps, recordings, list, adapters.TicketHolds{Conn: cfg.Conn}),
+			PurgeRecordings: command.NewPurgeRecordingsHandler(deps, recordings, list, adapters.Holds{Conn: cfg.Conn, Store: cfg.Store}),
 		},
 		Queries: query.NewHandlers(list, fresh, board),
 	}

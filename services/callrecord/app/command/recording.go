@@ -192,10 +192,11 @@ type ExpiredRecordings interface {
 	ExpiredRecordings(ctx context.Context, until time.Time, after ExpiredRecording, limit int) ([]ExpiredRecording, error)
 }
 
-// TicketHolds tells whether a ticket holds the recording of the call it was
-// opened from: a ticket that is not closed does.
-type TicketHolds interface {
-	OnHold(ctx context.Context, ticketID string) (bool, error)
+// Holds tells whether a call's recording is on hold: while the ticket
+// opened from the call (ticketID, "" for none) is not closed, or a
+// complaint about the call is open.
+type Holds interface {
+	OnHold(ctx context.Context, callID, ticketID string) (bool, error)
 }
 
 // PurgeRecordings asks to purge the recordings whose retention ended.
@@ -228,11 +229,11 @@ type PurgeRecordingsHandler struct {
 	d       Deps
 	store   Recordings
 	expired ExpiredRecordings
-	holds   TicketHolds
+	holds   Holds
 }
 
 // NewPurgeRecordingsHandler returns the handler.
-func NewPurgeRecordingsHandler(d Deps, store Recordings, expired ExpiredRecordings, holds TicketHolds) PurgeRecordingsHandler {
+func NewPurgeRecordingsHandler(d Deps, store Recordings, expired ExpiredRecordings, holds Holds) PurgeRecordingsHandler {
 	d.mustBeComplete("NewPurgeRecordingsHandler")
 	if store == nil || expired == nil || holds == nil {
 		panic("NewPurgeRecordingsHandler: nil dependency")
@@ -308,15 +309,13 @@ func (h PurgeRecordingsHandler) purge(ctx context.Context, callID string, now ti
 	case now.Before(rec.KeepUntil):
 		return nil
 	}
-	if ticketID := c.TicketID(); ticketID != "" {
-		held, err := h.holds.OnHold(ctx, ticketID)
-		if err != nil {
-			return fmt.Errorf("purge recording of call %s: hold of ticket %s: %w", callID, ticketID, err)
-		}
-		if held {
-			sum.OnHold++
-			return nil
-		}
+	held, err := h.holds.OnHold(ctx, callID, c.TicketID())
+	if err != nil {
+		return fmt.Errorf("purge recording of call %s: hold: %w", callID, err)
+	}
+	if held {
+		sum.OnHold++
+		return nil
 	}
 	if err := h.store.MarkPurging(ctx, rec.Object); err != nil {
 		return fmt.Errorf("purge recording of call %s: %w", callID, err)

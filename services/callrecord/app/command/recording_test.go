@@ -31,10 +31,10 @@ type everyCallKnown struct{}
 
 func (everyCallKnown) Known(context.Context, string) (bool, error) { return true, nil }
 
-// holdsFunc answers whether a ticket holds a recording.
+// holdsFunc answers whether a call's ticket holds its recording.
 type holdsFunc func(ctx context.Context, ticketID string) (bool, error)
 
-func (f holdsFunc) OnHold(ctx context.Context, ticketID string) (bool, error) {
+func (f holdsFunc) OnHold(ctx context.Context, _, ticketID string) (bool, error) {
 	return f(ctx, ticketID)
 }
 
