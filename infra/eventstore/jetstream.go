@@ -262,6 +262,7 @@ func (s *JetStream) Load(ctx context.Context, agg subjects.Aggregate) ([]events.
 	if err != nil {
 		return nil, fmt.Errorf("load %s: %w", subject, err)
 	}
+	defer s.deleteConsumer(ctx, stream, cons)
 	var out []events.Envelope
 	for {
 		batch, err := cons.FetchNoWait(256)
@@ -294,6 +295,21 @@ func (s *JetStream) Load(ctx context.Context, agg subjects.Aggregate) ([]events.
 			time.Sleep(time.Millisecond)
 		}
 	}
+}
+
+// deleteConsumer removes the ordered consumer of a finished load at once.
+// Left alone it would linger for its inactivity threshold (5 minutes), and
+// NATS 2.11 and later refuse more than 1,000 consumers on a stream by
+// default: loads of a busy stream would soon fail. A failed delete only
+// leaves the consumer to expire.
+func (s *JetStream) deleteConsumer(ctx context.Context, stream string, cons jetstream.Consumer) {
+	info := cons.CachedInfo()
+	if info == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+	defer cancel()
+	_ = s.js.DeleteConsumer(ctx, stream, info.Name)
 }
 
 func (s *JetStream) lastMsg(ctx context.Context, stream, subject string) (*jetstream.RawStreamMsg, error) {

@@ -48,6 +48,7 @@ func Run(t *testing.T, service string, newStore func(t *testing.T) eventstore.St
 		{"chain stores every event in order", testChain},
 		{"chain after a stale version stores nothing", testChainConflict},
 		{"chain broken by another writer stores a prefix", testChainBroken},
+		{"loads leave nothing behind", testManyLoads},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -345,5 +346,23 @@ func testChainBroken(t *testing.T, s eventstore.Store, service string) {
 	}
 	if res.Stored == n {
 		t.Logf("the other writer never came between; the chain was stored whole")
+	}
+}
+
+// testManyLoads loads one aggregate more often than a NATS server (2.11 and
+// later) allows consumers on a stream by default: loads must not leave
+// consumers or other server state behind.
+func testManyLoads(t *testing.T, s eventstore.Store, service string) {
+	agg := newAggregate(service)
+	appendOK(t, s, agg, 0, event(t, agg, 1))
+	const loads = 1200 // the servers' default limit is 1,000 consumers per stream
+	for i := range loads {
+		evs, err := s.Load(context.Background(), agg)
+		if err != nil {
+			t.Fatalf("load %d of %d: %v", i+1, loads, err)
+		}
+		if len(evs) != 1 {
+			t.Fatalf("load %d: %d events, want 1", i+1, len(evs))
+		}
 	}
 }
