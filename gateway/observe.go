@@ -14,6 +14,8 @@ import (
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
 
+	"helpdesk/contracts/identityapi"
+	"helpdesk/infra/auditlog"
 	"helpdesk/infra/rpc"
 	"helpdesk/infra/telemetry"
 )
@@ -36,8 +38,15 @@ func newHTTPMetrics(reg prometheus.Registerer) httpMetrics {
 }
 
 // observe is the outermost middleware: it continues the caller's trace (W3C
-// traceparent), sets the correlation id, and records metrics and one JSON
-// access log line per request.
+// traceparent), sets the correlation id, a fresh request id and the
+// client's address (c.RealIP) on the caller, and records metrics, one JSON
+// access log line and one access-trail record per request.
+//
+// The correlation id is the client's X-Request-Id (or X-Correlation-Id)
+// when it sent one, echoed as X-Request-Id: it ties a client's retries and
+// everything they cause together. The request id is always the gateway's
+// own, one per HTTP request, so that the audit trail can tell the requests
+// apart whatever a client sends.
 func (s *Server) observe(next echo.HandlerFunc) echo.HandlerFunc {
 	tracer := otel.Tracer("helpdesk/gateway")
 	return func(c *echo.Context) error {
@@ -60,7 +69,8 @@ func (s *Server) observe(next echo.HandlerFunc) echo.HandlerFunc {
 			corr = uuid.Must(uuid.NewV7()).String()
 		}
 		c.Response().Header().Set("X-Request-Id", corr)
-		ctx = rpc.WithCaller(ctx, rpc.Caller{CorrelationID: corr})
+		reqID, ip := uuid.Must(uuid.NewV7()).String(), c.RealIP()
+		ctx = rpc.WithCaller(ctx, rpc.Caller{CorrelationID: corr, RequestID: reqID, SourceIP: ip})
 		c.SetRequest(req.WithContext(ctx))
 
 		err := next(c)
@@ -75,10 +85,33 @@ func (s *Server) observe(next echo.HandlerFunc) echo.HandlerFunc {
 		elapsed := time.Since(start)
 		s.metrics.requests.WithLabelValues(req.Method, route, strconv.Itoa(status)).Inc()
 		s.metrics.duration.WithLabelValues(req.Method, route).Observe(elapsed.Seconds())
+		caller := callerOf(c)
+		ms := float64(elapsed.Microseconds()) / 1000
 		s.cfg.Logger.InfoContext(ctx, "http request", "method", req.Method, "route", route, "status", status,
-			"duration_ms", float64(elapsed.Microseconds())/1000, "request_id", corr, "user", callerOf(c).ID)
+			"duration_ms", ms, "request_id", corr, "user", caller.ID)
+		if s.cfg.AccessTrail != nil && !probeRoutes[route] {
+			rec := auditlog.AccessRecord{Time: start.UTC(), Method: req.Method, Route: route, Status: status,
+				SourceIP: ip, RequestID: reqID, CorrelationID: corr, DurationMS: ms}
+			if !strings.HasPrefix(caller.ID, "system:") { // not the gateway acting for itself
+				rec.Actor, rec.ActorRole = caller.ID, caller.Role
+			}
+			s.cfg.AccessTrail.Record(rec)
+		}
 		return nil
 	}
+}
+
+// probeRoutes are left out of the access trail: health checks and metric
+// scrapes come every few seconds and say nothing about who did what.
+var probeRoutes = map[string]bool{"/healthz": true, "/readyz": true, "/metrics": true}
+
+// systemCaller is the gateway acting for itself within the request (to
+// sign a user in, to check a PBX key): it keeps the request's correlation
+// id, request id and client address, so the events it causes carry them.
+func systemCaller(c *echo.Context) rpc.Caller {
+	outer := callerOf(c)
+	return rpc.Caller{ID: "system:gateway", Role: identityapi.RoleSystem,
+		CorrelationID: outer.CorrelationID, RequestID: outer.RequestID, SourceIP: outer.SourceIP}
 }
 
 // sanitizeID keeps a client-sent id if it is short printable ASCII.

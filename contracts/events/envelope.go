@@ -30,6 +30,13 @@ const (
 	HeaderCorrelationID  = "ce-correlationid"
 	HeaderCausationID    = "ce-causationid"
 	HeaderIdempotencyKey = "ce-idempotencykey"
+	HeaderActorRole      = "ce-actorrole"
+	HeaderSourceIP       = "ce-sourceip"
+	HeaderRequestID      = "ce-requestid"
+	// HeaderHash and HeaderPrevHash carry the event's link in its
+	// aggregate's hash chain (see Envelope.ChainHash).
+	HeaderHash     = "ce-hash"
+	HeaderPrevHash = "ce-prevhash"
 	// HeaderTraceParent is the W3C trace context, as in the CloudEvents
 	// distributed-tracing extension.
 	HeaderTraceParent = "traceparent"
@@ -60,6 +67,15 @@ type Envelope struct {
 	OccurredAt time.Time `json:"occurred_at"`
 	// Actor is the user id that caused the event, or "system:<component>".
 	Actor string `json:"actor"`
+	// ActorRole is the actor's role when it acted: "admin", "agent",
+	// "customer", "pbx" or "system".
+	ActorRole string `json:"actor_role,omitempty"`
+	// SourceIP is the client address of the outside request that caused
+	// the event, as the gateway saw it; empty for internal actors.
+	SourceIP string `json:"source_ip,omitempty"`
+	// RequestID identifies the one HTTP request that caused the event (a
+	// fresh id per request, unlike CorrelationID, which a client may send).
+	RequestID string `json:"request_id,omitempty"`
 	// CorrelationID ties together everything caused by one outside request.
 	CorrelationID string `json:"correlation_id,omitempty"`
 	// CausationID is the id of the command or event that caused this one.
@@ -73,12 +89,22 @@ type Envelope struct {
 	TraceState  string `json:"tracestate,omitempty"`
 	// Data is the event payload as JSON.
 	Data json.RawMessage `json:"data"`
+	// Hash is the event's link in the hash chain of its aggregate:
+	// ChainHash(PrevHash), set by the event store when it appends the
+	// event. Events stored before the chain existed have none.
+	Hash string `json:"hash,omitempty"`
+	// PrevHash is the Hash of the aggregate's event before this one; empty
+	// for the first event of a chain.
+	PrevHash string `json:"prev_hash,omitempty"`
 }
 
 // Metadata is what a command handler knows about the request that causes
 // events; New copies it into every envelope.
 type Metadata struct {
 	Actor          string
+	ActorRole      string
+	SourceIP       string
+	RequestID      string
 	CorrelationID  string
 	CausationID    string
 	IdempotencyKey string
@@ -106,6 +132,9 @@ func New(source, aggregateType, aggregateID string, p Payload, at time.Time, md 
 		AggregateID:    aggregateID,
 		OccurredAt:     at.UTC(),
 		Actor:          md.Actor,
+		ActorRole:      md.ActorRole,
+		SourceIP:       md.SourceIP,
+		RequestID:      md.RequestID,
 		CorrelationID:  md.CorrelationID,
 		CausationID:    md.CausationID,
 		IdempotencyKey: md.IdempotencyKey,

@@ -65,6 +65,11 @@ type ChainResult struct {
 //
 // Implementations are safe for concurrent use. Append is atomic: either all
 // events of a call are stored, or none.
+//
+// Every appended event is linked into its aggregate's hash chain: its Hash
+// is ChainHash(PrevHash) and its PrevHash the Hash of the aggregate's event
+// before it ("" for the first, or when that event predates the chain).
+// Appends and chains set both on the envelopes they store.
 type Store interface {
 	// Append stores evs, in order, as the next events of agg, if agg's
 	// current version equals opts.ExpectedVersion; otherwise it returns an
@@ -83,7 +88,9 @@ type Store interface {
 	// events (then agg is as the stored prefix left it). Chain only events
 	// that each stand alone: a command's events belong in one Append.
 	// opts.IdempotencyKey is not supported. On success each envelope's
-	// AggregateVersion is set.
+	// AggregateVersion is set. Never send an event again whose outcome was
+	// unknown: reload the aggregate instead (a re-sent stored event is
+	// reported as ErrConflict).
 	AppendChain(ctx context.Context, agg subjects.Aggregate, evs []events.Envelope, opts AppendOptions) (ChainResult, error)
 	// Load returns every event of agg in order, with AggregateVersion set;
 	// an aggregate with no events yields an empty slice and no error.

@@ -35,6 +35,7 @@ type JetStream struct {
 	js      jetstream.JetStream
 	atomic  bool
 	streams sync.Map // stream name → jetstream.Stream
+	heads   chainHeads
 }
 
 var _ Store = (*JetStream)(nil)
@@ -94,23 +95,35 @@ func serverAtLeast(version string, major, minor int) bool {
 // Servers check the expected sequence before the Nats-Msg-Id, so a retry
 // whose first attempt was stored fails the sequence check; Append then finds
 // the key on the aggregate's events and reports the retry as a duplicate.
+//
+// Every event is linked into its aggregate's hash chain (Hash, PrevHash):
+// the first to the aggregate's last event, each later one to the event
+// before it. The last event's hash is usually known from the Load before
+// the append; otherwise it costs one read of the aggregate's last message.
 func (s *JetStream) Append(ctx context.Context, agg subjects.Aggregate, evs []events.Envelope, opts AppendOptions) (AppendResult, error) {
 	if opts.IdempotencyKey != "" {
 		for i := range evs {
 			evs[i].IdempotencyKey = opts.IdempotencyKey
 		}
 	}
-	var res AppendResult
-	var err error
 	switch {
 	case len(evs) == 0:
 		return AppendResult{}, ErrNoEvents
-	case len(evs) == 1:
-		res, err = s.appendOne(ctx, agg, evs, opts)
-	case !s.atomic:
+	case len(evs) > 1 && !s.atomic:
 		return AppendResult{}, fmt.Errorf("append %d events to %s: %w", len(evs), agg.Subject(), ErrBatchUnsupported)
-	default:
-		res, err = s.appendBatch(ctx, agg, evs, opts)
+	}
+	var res AppendResult
+	prev, err := s.prevHash(ctx, agg, opts.ExpectedVersion)
+	if err == nil {
+		link(evs, prev)
+		if len(evs) == 1 {
+			res, err = s.appendOne(ctx, agg, evs, opts)
+		} else {
+			res, err = s.appendBatch(ctx, agg, evs, opts)
+		}
+	}
+	if err == nil && !res.Duplicate {
+		s.heads.remember(agg, evs)
 	}
 	if errors.Is(err, ErrConflict) && opts.IdempotencyKey != "" {
 		if v, found := s.findKey(ctx, agg, opts.IdempotencyKey); found {
@@ -146,7 +159,9 @@ func (s *JetStream) appendOne(ctx context.Context, agg subjects.Aggregate, evs [
 	if err != nil {
 		return AppendResult{}, wrapPublishError(agg, err)
 	}
-	if !ack.Duplicate {
+	if ack.Duplicate {
+		evs[0].Hash, evs[0].PrevHash = "", "" // the stored event is the first attempt's
+	} else {
 		evs[0].AggregateVersion = ack.Sequence
 	}
 	return AppendResult{Version: ack.Sequence, Duplicate: ack.Duplicate}, nil
@@ -184,7 +199,8 @@ func (s *JetStream) appendBatch(ctx context.Context, agg subjects.Aggregate, evs
 
 // AppendChain implements Store: every event is published at once with its
 // id as Nats-Msg-Id; the first expects the aggregate's version, each later
-// one Nats-Expected-Last-Msg-Id of the event before it.
+// one Nats-Expected-Last-Msg-Id of the event before it. The events are
+// linked into the aggregate's hash chain as by Append.
 func (s *JetStream) AppendChain(ctx context.Context, agg subjects.Aggregate, evs []events.Envelope, opts AppendOptions) (ChainResult, error) {
 	res := ChainResult{Version: opts.ExpectedVersion}
 	if len(evs) == 0 {
@@ -193,6 +209,12 @@ func (s *JetStream) AppendChain(ctx context.Context, agg subjects.Aggregate, evs
 	if opts.IdempotencyKey != "" {
 		return res, fmt.Errorf("append chain to %s: idempotency keys are not supported", agg.Subject())
 	}
+	prev, err := s.prevHash(ctx, agg, opts.ExpectedVersion)
+	if err != nil {
+		return res, err
+	}
+	link(evs, prev)
+	defer func() { s.heads.remember(agg, evs[:res.Stored]) }()
 	subject := agg.Subject()
 	acks := make([]jetstream.PubAckFuture, 0, len(evs))
 	var sendErr error
@@ -212,7 +234,16 @@ func (s *JetStream) AppendChain(ctx context.Context, agg subjects.Aggregate, evs
 	for i, ack := range acks {
 		select {
 		case pa := <-ack.Ok():
-			if firstErr == nil {
+			switch {
+			case firstErr != nil:
+			case pa.Duplicate:
+				// The server checks Nats-Msg-Id before the expected last
+				// message id: an event stored earlier and sent again is
+				// acknowledged as a duplicate, and the events after it
+				// would link to a hash that was never stored. The caller
+				// must reload instead.
+				firstErr = fmt.Errorf("append chain to %s: event %s was stored before: %w", agg.Subject(), evs[i].ID, ErrConflict)
+			default:
 				evs[i].AggregateVersion = pa.Sequence
 				res.Stored, res.Version = i+1, pa.Sequence
 			}
@@ -262,8 +293,10 @@ func (s *JetStream) Load(ctx context.Context, agg subjects.Aggregate) ([]events.
 	if err != nil {
 		return nil, fmt.Errorf("load %s: %w", subject, err)
 	}
-	defer s.deleteConsumer(ctx, stream, cons)
+	// Deleted in the background: the load's answer does not wait for it.
+	defer func() { go s.deleteConsumer(ctx, stream, cons) }()
 	var out []events.Envelope
+	defer func() { s.heads.remember(agg, out) }()
 	for {
 		batch, err := cons.FetchNoWait(256)
 		if err != nil {
@@ -346,11 +379,16 @@ func EncodeMsg(subject string, e events.Envelope) *nats.Msg {
 	set(events.HeaderSchemaVersion, strconv.Itoa(e.SchemaVersion))
 	set(events.HeaderAggregateType, e.AggregateType)
 	set(events.HeaderActor, e.Actor)
+	set(events.HeaderActorRole, e.ActorRole)
+	set(events.HeaderSourceIP, e.SourceIP)
+	set(events.HeaderRequestID, e.RequestID)
 	set(events.HeaderCorrelationID, e.CorrelationID)
 	set(events.HeaderCausationID, e.CausationID)
 	set(events.HeaderIdempotencyKey, e.IdempotencyKey)
 	set(events.HeaderTraceParent, e.TraceParent)
 	set(events.HeaderTraceState, e.TraceState)
+	set(events.HeaderHash, e.Hash)
+	set(events.HeaderPrevHash, e.PrevHash)
 	return m
 }
 
@@ -383,11 +421,16 @@ func DecodeMsg(subject string, hdr nats.Header, data []byte, seq uint64) (events
 		AggregateVersion: seq,
 		OccurredAt:       at,
 		Actor:            hdr.Get(events.HeaderActor),
+		ActorRole:        hdr.Get(events.HeaderActorRole),
+		SourceIP:         hdr.Get(events.HeaderSourceIP),
+		RequestID:        hdr.Get(events.HeaderRequestID),
 		CorrelationID:    hdr.Get(events.HeaderCorrelationID),
 		CausationID:      hdr.Get(events.HeaderCausationID),
 		IdempotencyKey:   hdr.Get(events.HeaderIdempotencyKey),
 		TraceParent:      hdr.Get(events.HeaderTraceParent),
 		TraceState:       hdr.Get(events.HeaderTraceState),
 		Data:             body,
+		Hash:             hdr.Get(events.HeaderHash),
+		PrevHash:         hdr.Get(events.HeaderPrevHash),
 	}, nil
 }

@@ -9,10 +9,12 @@ package rpc
 
 import (
 	"context"
+	"strings"
 
 	"github.com/nats-io/nats.go"
 
 	"helpdesk/contracts/events"
+	"helpdesk/contracts/identityapi"
 	"helpdesk/infra/telemetry"
 )
 
@@ -22,6 +24,8 @@ const (
 	HeaderActorRole      = "Helpdesk-Actor-Role"
 	HeaderCorrelationID  = "Helpdesk-Correlation-Id"
 	HeaderIdempotencyKey = "Helpdesk-Idempotency-Key"
+	HeaderSourceIP       = "Helpdesk-Source-Ip"
+	HeaderRequestID      = "Helpdesk-Request-Id"
 	// HeaderCommandID is a fresh id per request; events the request causes
 	// carry it as their causation id.
 	HeaderCommandID = "Helpdesk-Command-Id"
@@ -37,6 +41,12 @@ type Caller struct {
 	CorrelationID string
 	// IdempotencyKey is the client's Idempotency-Key, if it sent one.
 	IdempotencyKey string
+	// SourceIP is the client address of the outside request, as the
+	// gateway determined it; empty for internal callers.
+	SourceIP string
+	// RequestID identifies the outside (HTTP) request; empty for internal
+	// callers.
+	RequestID string
 	// CommandID identifies the request being handled; set by the server side.
 	CommandID string
 }
@@ -64,6 +74,8 @@ func (c Caller) writeTo(h nats.Header) {
 	set(HeaderActorRole, c.Role)
 	set(HeaderCorrelationID, c.CorrelationID)
 	set(HeaderIdempotencyKey, c.IdempotencyKey)
+	set(HeaderSourceIP, c.SourceIP)
+	set(HeaderRequestID, c.RequestID)
 }
 
 func callerFromHeader(h nats.Header) Caller {
@@ -72,19 +84,30 @@ func callerFromHeader(h nats.Header) Caller {
 		Role:           h.Get(HeaderActorRole),
 		CorrelationID:  h.Get(HeaderCorrelationID),
 		IdempotencyKey: h.Get(HeaderIdempotencyKey),
+		SourceIP:       h.Get(HeaderSourceIP),
+		RequestID:      h.Get(HeaderRequestID),
 		CommandID:      h.Get(HeaderCommandID),
 	}
 }
 
 // Metadata returns the event metadata for events caused by the request in
-// ctx: the caller, correlation id, the request's command id as causation id,
-// idempotency key (scoped by the caller, so two users' keys never collide)
-// and the current trace context.
+// ctx: the caller with role, source IP and request id, correlation id, the
+// request's command id as causation id, idempotency key (scoped by the
+// caller, so two users' keys never collide) and the current trace context.
+// An internal caller ("system:<component>") without a role has the role
+// "system".
 func Metadata(ctx context.Context) events.Metadata {
 	c := CallerFrom(ctx)
 	tp, ts := telemetry.TraceParent(ctx)
+	role := c.Role
+	if role == "" && strings.HasPrefix(c.ID, "system:") {
+		role = identityapi.RoleSystem
+	}
 	md := events.Metadata{
 		Actor:         c.ID,
+		ActorRole:     role,
+		SourceIP:      c.SourceIP,
+		RequestID:     c.RequestID,
 		CorrelationID: c.CorrelationID,
 		CausationID:   c.CommandID,
 		TraceParent:   tp,

@@ -48,7 +48,9 @@ func Run(t *testing.T, service string, newStore func(t *testing.T) eventstore.St
 		{"chain stores every event in order", testChain},
 		{"chain after a stale version stores nothing", testChainConflict},
 		{"chain broken by another writer stores a prefix", testChainBroken},
+		{"every event links to the one before it", testHashChain},
 		{"loads leave nothing behind", testManyLoads},
+		{"chain re-sending a stored event conflicts", testChainResent},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -65,7 +67,8 @@ func event(t *testing.T, agg subjects.Aggregate, n int) events.Envelope {
 	t.Helper()
 	e, err := events.New("/helpdesk/conformance", agg.Type, agg.ID, testPayload{Text: "打印机无法连接网络 printer offline", N: n},
 		time.Date(2026, 3, 2, 9, 30, 0, 123456789, time.UTC), events.Metadata{
-			Actor: "user-1", CorrelationID: "corr-1", CausationID: "cause-1", IdempotencyKey: "",
+			Actor: "user-1", ActorRole: "agent", SourceIP: "203.0.113.7", RequestID: "req-1",
+			CorrelationID: "corr-1", CausationID: "cause-1", IdempotencyKey: "",
 			TraceParent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", TraceState: "vendor=x",
 		})
 	if err != nil {
@@ -106,8 +109,11 @@ func testRoundTrip(t *testing.T, s eventstore.Store, service string) {
 	if len(got) != 2 {
 		t.Fatalf("loaded %d events, want 2", len(got))
 	}
+	prev := ""
 	for i, want := range []events.Envelope{e1, e2} {
 		want.AggregateVersion = []uint64{r1.Version, r2.Version}[i]
+		want.PrevHash, want.Hash = prev, want.ChainHash(prev)
+		prev = want.Hash
 		if !equalEnvelope(got[i], want) {
 			t.Errorf("event %d:\n got  %+v\n want %+v", i, got[i], want)
 		}
@@ -309,6 +315,20 @@ func testChainConflict(t *testing.T, s eventstore.Store, service string) {
 	}
 }
 
+// testChainResent sends a stored event again at the head of a chain: the
+// store must not report it as stored by this chain.
+func testChainResent(t *testing.T, s eventstore.Store, service string) {
+	agg := newAggregate(service)
+	stored := event(t, agg, 0)
+	if _, err := s.AppendChain(context.Background(), agg, []events.Envelope{stored}, eventstore.AppendOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := s.AppendChain(context.Background(), agg, []events.Envelope{stored}, eventstore.AppendOptions{ExpectedVersion: stored.AggregateVersion})
+	if !errors.Is(err, eventstore.ErrConflict) || res.Stored != 0 {
+		t.Fatalf("AppendChain of a stored event = %+v, %v; want a conflict, nothing stored", res, err)
+	}
+}
+
 // testChainBroken appends to another aggregate of the same stream while
 // a long chain is in flight: the chain stops where the other event
 // landed, and what it stored is a prefix with nothing between its events.
@@ -346,6 +366,52 @@ func testChainBroken(t *testing.T, s eventstore.Store, service string) {
 	}
 	if res.Stored == n {
 		t.Logf("the other writer never came between; the chain was stored whole")
+	}
+}
+
+// testHashChain appends single events, a batch and a chain, and checks
+// that every stored event carries the hash of its content and the hash of
+// the event before it, the first none, and that Append and AppendChain set
+// both on the envelopes they were given.
+func testHashChain(t *testing.T, s eventstore.Store, service string) {
+	agg := newAggregate(service)
+	first := []events.Envelope{event(t, agg, 1)}
+	r := appendOK(t, s, agg, 0, first...)
+	r = appendOK(t, s, agg, r.Version, event(t, agg, 2))
+	batch := []events.Envelope{event(t, agg, 3), event(t, agg, 4)}
+	res, err := s.Append(context.Background(), agg, batch, eventstore.AppendOptions{ExpectedVersion: r.Version})
+	switch {
+	case errors.Is(err, eventstore.ErrBatchUnsupported):
+		batch = nil
+	case err != nil:
+		t.Fatal(err)
+	default:
+		r = res
+	}
+	chain := []events.Envelope{event(t, agg, 5), event(t, agg, 6), event(t, agg, 7)}
+	if _, err := s.AppendChain(context.Background(), agg, chain, eventstore.AppendOptions{ExpectedVersion: r.Version}); err != nil {
+		t.Fatal(err)
+	}
+	got := load(t, s, agg)
+	if want := 2 + len(batch) + len(chain); len(got) != want {
+		t.Fatalf("loaded %d events, want %d", len(got), want)
+	}
+	prev := ""
+	for i, e := range got {
+		if e.Hash == "" || e.Hash != e.ChainHash(e.PrevHash) || e.PrevHash != prev {
+			t.Fatalf("event %d: hash %q, content hashes to %q, prev %q, want prev %q", i, e.Hash, e.ChainHash(e.PrevHash), e.PrevHash, prev)
+		}
+		prev = e.Hash
+	}
+	given := append(append([]events.Envelope{}, batch...), chain...)
+	stored := got[2:]
+	for i, e := range given {
+		if e.Hash != stored[i].Hash || e.PrevHash != stored[i].PrevHash {
+			t.Errorf("appended event %d: envelope has hash %q prev %q, stored %q prev %q", i, e.Hash, e.PrevHash, stored[i].Hash, stored[i].PrevHash)
+		}
+	}
+	if first[0].Hash != got[0].Hash {
+		t.Errorf("first event: envelope hash %q, stored %q", first[0].Hash, got[0].Hash)
 	}
 }
 

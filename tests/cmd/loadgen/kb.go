@@ -248,7 +248,7 @@ func seedArticles(natsURL string, n int, leaves map[string]string) (uint64, erro
 			}
 			id := uuid.Must(uuid.NewV7()).String()
 			when := at.Add(time.Duration(i) * 300 * time.Millisecond) // spread over about a year
-			md := events.Metadata{Actor: "system:loadgen"}
+			md := events.Metadata{Actor: "system:loadgen", ActorRole: "system"}
 			drafted, err := events.New(kbapi.Source, subjects.AggregateArticle, id, kbapi.ArticleDrafted{
 				Content: kbapi.Content{Title: art.Title, Body: art.Body, CategoryID: leaves[art.Category], Tags: art.Tags},
 				Author:  "system:loadgen",

@@ -10,6 +10,7 @@ import (
 	"helpdesk/contracts/problem"
 	"helpdesk/contracts/satapi"
 	"helpdesk/contracts/ticketapi"
+	"helpdesk/infra/rpc"
 	"helpdesk/services/satisfaction/domain/survey"
 )
 
@@ -150,6 +151,10 @@ func (p ProcessManager) OnSurveyEvent(ctx context.Context, env events.Envelope) 
 		err := p.tickets.Close(ctx, about.TicketID, "", "the satisfaction survey expired", "survey-expired:"+env.AggregateID)
 		return ignoreConflict(err)
 	}
+	// The respondent acts, from the request that carried their answer.
+	c := rpc.CallerFrom(ctx)
+	c.SourceIP, c.RequestID = env.SourceIP, env.RequestID
+	ctx = rpc.WithCaller(ctx, c)
 	key := "survey-answer:" + env.AggregateID
 	if *ans.Solved {
 		err = p.tickets.Close(ctx, about.TicketID, about.Respondent, "", key)
