@@ -81,6 +81,10 @@ type ReopenTicket struct {
 // GetTicket asks for one ticket, read from its events (always current).
 type GetTicket struct {
 	TicketID string `json:"ticket_id"`
+	// AsOf, when set, asks for the ticket as it stood at that moment: rebuilt
+	// from its events that occurred at or before it. It must not be in the
+	// future.
+	AsOf *time.Time `json:"as_of,omitempty"`
 }
 
 // ListTickets asks for a page of tickets from the list read model.

@@ -28,8 +28,12 @@ func NewTicketHandler(repo *aggregate.Repository[*ticket.Ticket]) TicketHandler 
 }
 
 // Handle returns the ticket as the caller may see it; tickets a customer may
-// not see are reported as not found.
+// not see are reported as not found. With q.AsOf it returns the ticket as it
+// stood then (see asOf).
 func (h TicketHandler) Handle(ctx context.Context, q ticketapi.GetTicket) (ticketapi.Ticket, error) {
+	if q.AsOf != nil {
+		return h.asOf(ctx, q.TicketID, *q.AsOf)
+	}
 	actor, t, _, err := loadVisible(ctx, h.repo, q.TicketID)
 	if err != nil {
 		return ticketapi.Ticket{}, err
