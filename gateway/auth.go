@@ -14,7 +14,9 @@ import (
 	"github.com/labstack/echo/v5"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"helpdesk/contracts/authz"
 	"helpdesk/contracts/callapi"
+	"helpdesk/contracts/identityapi"
 	"helpdesk/contracts/problem"
 	"helpdesk/contracts/subjects"
 	"helpdesk/infra/rpc"
@@ -22,21 +24,25 @@ import (
 
 const issuer = "helpdesk"
 
-// claims are the contents of an access token.
+// claims are the contents of an access token. Sid is the session the token
+// belongs to (revoked sessions' tokens are refused); Scope, when
+// "password_change", limits the token to changing the password.
 type claims struct {
-	Role string `json:"role"`
-	Name string `json:"name,omitempty"`
+	Role  string `json:"role"`
+	Name  string `json:"name,omitempty"`
+	Sid   string `json:"sid,omitempty"`
+	Scope string `json:"scope,omitempty"`
 	jwt.RegisteredClaims
 }
 
-// issueToken signs an access token for a user.
-func (s *Server) issueToken(userID, role, name string) (string, error) {
-	now := time.Now()
+// issueToken signs an access token for a user's session, valid from now
+// until exp.
+func (s *Server) issueToken(userID, role, name, sid, scope string, now, exp time.Time) (string, error) {
 	tok := jwt.NewWithClaims(jwt.SigningMethodHS256, claims{
-		Role: role, Name: name,
+		Role: role, Name: name, Sid: sid, Scope: scope,
 		RegisteredClaims: jwt.RegisteredClaims{
 			Issuer: issuer, Subject: userID, ID: uuid.NewString(),
-			IssuedAt: jwt.NewNumericDate(now), ExpiresAt: jwt.NewNumericDate(now.Add(s.cfg.TokenTTL)),
+			IssuedAt: jwt.NewNumericDate(now), ExpiresAt: jwt.NewNumericDate(exp),
 		},
 	})
 	signed, err := tok.SignedString(s.cfg.SigningKey)
@@ -72,14 +78,45 @@ func (s *Server) bearer(c *echo.Context, parser *jwt.Parser, keyFunc jwt.Keyfunc
 	if !ok || raw == "" {
 		return problem.New(problem.CodeUnauthenticated, "send an access token: Authorization: Bearer <token>")
 	}
+	if handled, err := s.ssoBearer(c, strings.TrimSpace(raw)); handled { // single sign-on (oidc.go)
+		return err
+	}
 	var cl claims
 	if _, err := parser.ParseWithClaims(strings.TrimSpace(raw), &cl, keyFunc); err != nil || cl.Subject == "" {
 		return problem.New(problem.CodeUnauthenticated, "the access token is invalid or expired")
 	}
+	if cl.Sid != "" {
+		if err := s.revoked.waitCaughtUp(c.Request().Context()); err != nil {
+			return err
+		}
+		if s.revoked.has(cl.Sid, time.Now()) {
+			return problem.New(problem.CodeUnauthenticated, "the session of this access token has ended; sign in again")
+		}
+	}
+	if cl.Scope == identityapi.ScopePasswordChange && !restrictedAllows[operationOf(c)] {
+		return problem.New(problem.CodePermissionDenied,
+			"the password must be changed first: POST /api/v1/auth/password with current_password and new_password")
+	}
 	caller := callerOf(c)
 	caller.ID, caller.Role = cl.Subject, cl.Role
 	setCaller(c, caller)
+	c.Set(sessionKey, cl.Sid)
 	return nil
+}
+
+// restrictedAllows are the operations a token with the password_change
+// scope may call.
+var restrictedAllows = map[authz.Operation]bool{
+	authz.AuthPasswordChange: true, authz.AuthLogout: true, authz.AccountRead: true,
+}
+
+// sessionKey holds the session id of the request's access token.
+const sessionKey = "helpdesk.session"
+
+// sessionOf returns the session id of the request's access token, or "".
+func sessionOf(c *echo.Context) string {
+	sid, _ := c.Get(sessionKey).(string)
+	return sid
 }
 
 // authenticatePBXOrUser is the middleware of the routes a PBX calls: a
@@ -99,7 +136,7 @@ func (s *Server) authenticatePBXOrUser(next echo.HandlerFunc) echo.HandlerFunc {
 		caller := callerOf(c)
 		id, ok := s.pbxKeys.get(key, time.Now())
 		if !ok {
-			setCaller(c, rpc.Caller{ID: "system:gateway", Role: "system", CorrelationID: caller.CorrelationID})
+			setCaller(c, systemCaller(c))
 			k, err := call[callapi.PBXKey](s, c, subjects.ServiceCallRecord, callapi.EndpointVerifyKey, callapi.VerifyKey{Key: key})
 			if err != nil {
 				return err

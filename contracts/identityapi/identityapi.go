@@ -9,16 +9,22 @@ const Source = "/helpdesk/identity"
 
 // Roles a user account can have.
 const (
-	RoleAdmin    = "admin"
-	RoleAgent    = "agent"
-	RoleCustomer = "customer"
+	RoleAdmin      = "admin"
+	RoleAgent      = "agent"
+	RoleCustomer   = "customer"
+	RoleSupervisor = "supervisor"
+	// RoleAuditor reads audit data and nothing else (separation of duties).
+	RoleAuditor = "auditor"
 )
 
 // Roles lists every role.
-var Roles = []string{RoleAdmin, RoleAgent, RoleCustomer}
+var Roles = []string{RoleAdmin, RoleAgent, RoleCustomer, RoleSupervisor, RoleAuditor}
 
-// IsStaff reports whether a role works tickets (sees internal notes, all tickets).
-func IsStaff(role string) bool { return role == RoleAdmin || role == RoleAgent }
+// IsStaff reports whether a role works tickets (sees internal notes, all
+// tickets): agents, supervisors and admins. Auditors are not staff.
+func IsStaff(role string) bool {
+	return role == RoleAdmin || role == RoleAgent || role == RoleSupervisor
+}
 
 // RoleSystem is the role of internal actors: schedulers and reactions.
 const RoleSystem = "system"
@@ -35,7 +41,7 @@ func SystemActor(component string) Actor {
 	return Actor{ID: "system:" + component, Role: RoleSystem}
 }
 
-// IsStaff tells whether the actor is an agent or an admin.
+// IsStaff tells whether the actor is an agent, a supervisor or an admin.
 func (a Actor) IsStaff() bool { return IsStaff(a.Role) }
 
 // IsAdmin tells whether the actor is an admin.
@@ -50,13 +56,16 @@ const (
 )
 
 // UserRegistered is the payload of user.registered. The password is stored as
-// a bcrypt hash only.
+// a hash only (argon2id PHC string; bcrypt in accounts made before).
+// PasswordChangeRequired is set for accounts whose password someone other
+// than the user chose: the user must change it at first login.
 type UserRegistered struct {
-	Username     string `json:"username" jsonschema:"minLength=3,maxLength=64"`
-	DisplayName  string `json:"display_name"`
-	Role         string `json:"role" jsonschema:"enum=admin,enum=agent,enum=customer"`
-	WorkNumber   string `json:"work_number,omitempty"`
-	PasswordHash string `json:"password_hash"`
+	Username               string `json:"username" jsonschema:"minLength=3,maxLength=64"`
+	DisplayName            string `json:"display_name"`
+	Role                   string `json:"role" jsonschema:"enum=admin,enum=agent,enum=customer,enum=supervisor,enum=auditor"`
+	WorkNumber             string `json:"work_number,omitempty"`
+	PasswordHash           string `json:"password_hash"`
+	PasswordChangeRequired bool   `json:"password_change_required,omitempty"`
 }
 
 // EventType implements events.Payload.
@@ -70,6 +79,18 @@ const (
 	EndpointRegister     = "register"
 	EndpointAuthenticate = "authenticate"
 	EndpointGet          = "get"
+	// EndpointRefresh, EndpointLogout and EndpointChangePassword serve the
+	// signed-in user's session (auth.go).
+	EndpointRefresh        = "refresh"
+	EndpointLogout         = "logout"
+	EndpointChangePassword = "change_password"
+	// EndpointResetPassword, EndpointUnlock, EndpointChangeRole,
+	// EndpointDisable and EndpointEnable are admin operations on accounts.
+	EndpointResetPassword = "reset_password"
+	EndpointUnlock        = "unlock"
+	EndpointChangeRole    = "change_role"
+	EndpointDisable       = "disable"
+	EndpointEnable        = "enable"
 )
 
 // RegisterUser creates an account (admin only).
@@ -81,7 +102,8 @@ type RegisterUser struct {
 	WorkNumber  string `json:"work_number,omitempty"`
 }
 
-// Authenticate checks a username and password.
+// Authenticate checks a username and password and, when they are right,
+// starts a session (answer: Session).
 type Authenticate struct {
 	Username string `json:"username"`
 	Password string `json:"password"`
@@ -101,4 +123,6 @@ type User struct {
 	WorkNumber  string    `json:"work_number,omitempty"`
 	Version     uint64    `json:"version"`
 	CreatedAt   time.Time `json:"created_at"`
+	// Disabled is set while an admin has disabled the account.
+	Disabled bool `json:"disabled,omitempty"`
 }

@@ -78,6 +78,15 @@ func User(id string) Aggregate {
 	return Aggregate{Service: ServiceIdentity, Type: AggregateUser, ID: id}
 }
 
+// AggregateAdminRoster is the identity service's roster of enabled admins.
+const AggregateAdminRoster = "admin_roster"
+
+// AdminRoster returns the aggregate reference of the identity service's
+// roster of enabled admins (one aggregate, see identityapi.AdminAdded).
+func AdminRoster(id string) Aggregate {
+	return Aggregate{Service: ServiceIdentity, Type: AggregateAdminRoster, ID: id}
+}
+
 // Category returns the aggregate reference of a knowledge-base category.
 func Category(id string) Aggregate {
 	return Aggregate{Service: ServiceKnowledge, Type: AggregateCategory, ID: id}

@@ -17,6 +17,10 @@ import (
 	"helpdesk/infra/sqlstore/sqlstoretest"
 )
 
+// changedAdminPassword is the admin's password after the change the first
+// login asks for.
+const changedAdminPassword = "Root-Passw0rd-2!"
+
 // upProcess is `helpdesk up` running as a child process.
 type upProcess struct {
 	cmd   *exec.Cmd
@@ -110,14 +114,15 @@ func TestBinary_up_prints_urls_and_stops_on_interrupt(t *testing.T) {
 	if !strings.Contains(first.output(), "password: "+adminPassword) {
 		t.Errorf("first start did not print the admin password:\n%s", first.output())
 	}
-	newClient(t, first.url).login("admin", adminPassword).must(http.StatusOK, "GET", "/api/v1/tickets", nil)
+	// The password given in HELPDESK_ADMIN_PASSWORD must be changed too.
+	newClient(t, first.url).firstLogin("admin", adminPassword, changedAdminPassword).must(http.StatusOK, "GET", "/api/v1/tickets", nil)
 	first.interrupt(t)
 
 	second := startUp(t, bin, dataDir)
 	if strings.Contains(second.output(), "password:") {
 		t.Errorf("second start printed the admin password again:\n%s", second.output())
 	}
-	newClient(t, second.url).login("admin", adminPassword).must(http.StatusOK, "GET", "/api/v1/tickets", nil)
+	newClient(t, second.url).login("admin", changedAdminPassword).must(http.StatusOK, "GET", "/api/v1/tickets", nil)
 	second.interrupt(t)
 }
 
@@ -128,7 +133,7 @@ func TestBinary_up_prints_urls_and_stops_on_interrupt(t *testing.T) {
 func TestBinary_acknowledged_writes_survive_a_crash(t *testing.T) {
 	bin, dataDir := buildBinary(t), t.TempDir()
 	p := startUp(t, bin, dataDir)
-	admin := newClient(t, p.url).login("admin", adminPassword)
+	admin := newClient(t, p.url).firstLogin("admin", adminPassword, changedAdminPassword)
 	var ids []string
 	for i := 0; i < 50; i++ {
 		r := admin.must(http.StatusCreated, "POST", "/api/v1/tickets", map[string]any{"title": fmt.Sprintf("崩溃前的工单 %d", i)})
@@ -140,7 +145,7 @@ func TestBinary_acknowledged_writes_survive_a_crash(t *testing.T) {
 	_ = p.cmd.Wait()
 
 	again := startUp(t, bin, dataDir)
-	admin = newClient(t, again.url).login("admin", adminPassword)
+	admin = newClient(t, again.url).login("admin", changedAdminPassword)
 	for _, id := range ids {
 		admin.must(http.StatusOK, "GET", "/api/v1/tickets/"+id, nil)
 	}
@@ -201,7 +206,7 @@ func TestBinary_serve_and_gateway_on_external_NATS(t *testing.T) {
 	line := start("REST gateway at", "gateway", "--nats-url", externalNATS, "--listen", "127.0.0.1:0", "--log-level", "error")
 	url := regexp.MustCompile(`REST gateway at (http://[^;\s,]+)`).FindStringSubmatch(line)[1]
 
-	admin := newClient(t, url).login("admin", adminPassword)
+	admin := newClient(t, url).firstLogin("admin", adminPassword, changedAdminPassword)
 	admin.must(http.StatusOK, "GET", "/readyz", nil)
 	created := admin.must(http.StatusCreated, "POST", "/api/v1/tickets", map[string]any{"title": "三个进程"})
 	admin.must(http.StatusOK, "POST", "/api/v1/tickets/"+created.str("id")+"/resolve", map[string]any{"resolution": "完成"},

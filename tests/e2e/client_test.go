@@ -35,6 +35,9 @@ func startSystemLogging(t *testing.T, dir string, logs io.Writer) *launcher.Syst
 		DataDir: dir, Listen: "127.0.0.1:0", NATSListen: "127.0.0.1:-1",
 		AdminPassword: adminPassword, DeadlineInterval: 50 * time.Millisecond,
 		Logger: slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		// The tests sign in as the accounts they create, with the password
+		// they chose: no forced change at first login (tests only).
+		Auth: launcher.Auth{AdminSetPasswordsFinal: true, AdminPasswordFinal: true},
 	})
 	if err != nil {
 		t.Fatalf("start system: %v", err)
@@ -147,6 +150,22 @@ func (c *client) login(username, password string) *client {
 	if c.token == "" {
 		c.t.Fatalf("login %s: no access_token in %s", username, r.Raw)
 	}
+	return c
+}
+
+// firstLogin signs in with a password that must be changed at the first
+// login (the login answer says so, and the token allows nothing else),
+// changes it to newPassword and keeps the full token the change answers.
+func (c *client) firstLogin(username, password, newPassword string) *client {
+	c.t.Helper()
+	r := c.must(http.StatusOK, "POST", "/api/v1/auth/login", map[string]string{"username": username, "password": password})
+	if r.Body["password_change_required"] != true {
+		c.t.Fatalf("first login of %s: no password_change_required in %s", username, r.Raw)
+	}
+	c.token = r.str("access_token")
+	c.must(http.StatusForbidden, "GET", "/api/v1/tickets", nil)
+	r = c.must(http.StatusOK, "POST", "/api/v1/auth/password", map[string]string{"current_password": password, "new_password": newPassword})
+	c.token, c.username = r.str("access_token"), username
 	return c
 }
 

@@ -14,6 +14,7 @@ import (
 
 	"helpdesk/contracts/callapi"
 	"helpdesk/contracts/subjects"
+	"helpdesk/infra/auditlog"
 	"helpdesk/infra/launcher"
 	"helpdesk/infra/sqlstore"
 	"helpdesk/infra/sqlstore/sqlstoretest"
@@ -43,6 +44,9 @@ func reserveExternalNATS(t *testing.T) {
 			t.Skipf("%s already has stream %s (err=%v); not touching it", externalNATS, subjects.Stream(svc), err)
 		}
 	}
+	if _, err := js.Stream(ctx, auditlog.AccessStream); !errors.Is(err, jetstream.ErrStreamNotFound) {
+		t.Skipf("%s already has stream %s (err=%v); not touching it", externalNATS, auditlog.AccessStream, err)
+	}
 	if _, err := js.ObjectStore(ctx, callapi.RecordingsBucket); !errors.Is(err, jetstream.ErrBucketNotFound) {
 		t.Skipf("%s already has the object store %s (err=%v); not touching it", externalNATS, callapi.RecordingsBucket, err)
 	}
@@ -50,6 +54,7 @@ func reserveExternalNATS(t *testing.T) {
 		for _, svc := range launcher.Services {
 			_ = js.DeleteStream(ctx, subjects.Stream(svc))
 		}
+		_ = js.DeleteStream(ctx, auditlog.AccessStream)
 		_ = js.DeleteKeyValue(ctx, "helpdesk_secrets")
 		_ = js.DeleteObjectStore(ctx, callapi.RecordingsBucket)
 	})
@@ -80,7 +85,8 @@ func TestServe_against_external_NATS(t *testing.T) {
 		t.Cleanup(func() { _ = p.Stop(context.Background()) })
 		return p
 	}
-	start(launcher.PartsConfig{Services: []string{"identity"}, EnsureAdmin: true, AdminPassword: adminPassword})
+	start(launcher.PartsConfig{Services: []string{"identity"}, EnsureAdmin: true, AdminPassword: adminPassword,
+		Auth: launcher.Auth{AdminSetPasswordsFinal: true, AdminPasswordFinal: true}})
 	start(launcher.PartsConfig{Services: []string{"ticket"}, DB: db, DeadlineInterval: time.Second})
 	start(launcher.PartsConfig{Services: []string{"knowledge"}, DB: db, IndexDir: t.TempDir()})
 	start(launcher.PartsConfig{Services: []string{"callrecord"}, DB: db})

@@ -13,13 +13,21 @@ type Application struct {
 	Queries  Queries
 }
 
-// Commands change accounts.
+// Commands change accounts and sessions.
 type Commands struct {
-	Register command.RegisterUserHandler
+	Register       command.RegisterUserHandler
+	Login          command.LoginHandler
+	Refresh        command.RefreshHandler
+	Logout         command.LogoutHandler
+	ChangePassword command.ChangePasswordHandler
+	ResetPassword  command.ResetPasswordHandler
+	Unlock         command.UnlockHandler
+	ChangeRole     command.ChangeRoleHandler
+	Disable        command.DisableHandler
+	Enable         command.EnableHandler
 }
 
 // Queries read accounts.
 type Queries struct {
-	Authenticate query.AuthenticateHandler
-	User         query.UserHandler
+	User query.UserHandler
 }

@@ -8,7 +8,7 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
-	"golang.org/x/crypto/bcrypt"
+	"helpdesk/services/identity/adapters/password"
 
 	"helpdesk/contracts/identityapi"
 	"helpdesk/contracts/problem"
@@ -28,7 +28,7 @@ func TestIdentity(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc, err := service.Start(service.Config{Conn: nc, Store: store, BcryptCost: bcrypt.MinCost,
+	svc, err := service.Start(service.Config{Conn: nc, Store: store, Argon2: password.Params{MemoryKiB: 1024, Time: 1},
 		Logger: slog.New(slog.NewJSONHandler(io.Discard, nil)), Registerer: prometheus.NewRegistry()})
 	if err != nil {
 		t.Fatal(err)

@@ -1,5 +1,7 @@
-// Package user is the account aggregate: who a person is, their role and
-// their password hash. It does no I/O; password hashing is passed in.
+// Package user is the account aggregate: who a person is, their role, their
+// password (hash, history, expiry), failed logins and lockout, and their
+// sessions. It does no I/O; password hashing, clocks and random tokens are
+// passed in.
 package user
 
 import (
@@ -19,8 +21,6 @@ import (
 
 // Limits on account fields.
 const (
-	MinPassword    = 10
-	MaxPassword    = 128
 	MaxDisplayName = 100
 	MaxWorkNumber  = 20
 )
@@ -41,19 +41,37 @@ func NormalizeUsername(username string) string {
 
 // User is an account rebuilt from its events.
 type User struct {
-	id           string
-	version      uint64
-	username     string
-	displayName  string
-	role         string
-	workNumber   string
-	passwordHash string
-	createdAt    time.Time
+	id          string
+	version     uint64
+	username    string
+	displayName string
+	role        string
+	workNumber  string
+	createdAt   time.Time
+	disabled    bool
+
+	passwordHash      string
+	passwordChangedAt time.Time
+	mustChange        bool
+	// history holds the hashes of the last HistorySize passwords, the
+	// current one last.
+	history []string
+
+	// failures are the times of wrong passwords since the last success
+	// (login or password change), lock or unlock; lockedUntil is the end
+	// of the last lock, which ends then with no event (Locked compares it
+	// with the time).
+	failures    []time.Time
+	lockedUntil time.Time
+
+	sessions map[string]*session
 }
 
 // Register validates a registration and returns the event that creates the
-// account. hash turns the password into a stored hash.
-func Register(cmd identityapi.RegisterUser, hash func(string) (string, error)) ([]events.Payload, error) {
+// account. hash turns the password into a stored hash. mustChange makes the
+// user change the password at first login: set it when someone else (an
+// admin, or a generated bootstrap password) chose it.
+func Register(cmd identityapi.RegisterUser, hash func(string) (string, error), mustChange bool) ([]events.Payload, error) {
 	var bad []problem.FieldError
 	name := NormalizeUsername(cmd.Username)
 	if !usernamePattern.MatchString(name) {
@@ -63,7 +81,7 @@ func Register(cmd identityapi.RegisterUser, hash func(string) (string, error)) (
 		bad = append(bad, problem.FieldError{Field: "password", Message: msg})
 	}
 	if !validRole(cmd.Role) {
-		bad = append(bad, problem.FieldError{Field: "role", Message: "must be one of admin, agent, customer"})
+		bad = append(bad, problem.FieldError{Field: "role", Message: "must be one of " + strings.Join(identityapi.Roles, ", ")})
 	}
 	display := strings.TrimSpace(cmd.DisplayName)
 	if utf8.RuneCountInString(display) > MaxDisplayName || hasControl(display) {
@@ -85,41 +103,8 @@ func Register(cmd identityapi.RegisterUser, hash func(string) (string, error)) (
 	}
 	return []events.Payload{identityapi.UserRegistered{
 		Username: name, DisplayName: display, Role: cmd.Role, WorkNumber: work, PasswordHash: h,
+		PasswordChangeRequired: mustChange,
 	}}, nil
-}
-
-// passwordProblem returns why a password is too weak, or "".
-func passwordProblem(pw, username string) string {
-	n := utf8.RuneCountInString(pw)
-	if n < MinPassword || n > MaxPassword {
-		return fmt.Sprintf("must be %d to %d characters", MinPassword, MaxPassword)
-	}
-	var classes [4]bool
-	for _, r := range pw {
-		switch {
-		case unicode.IsLower(r):
-			classes[0] = true
-		case unicode.IsUpper(r):
-			classes[1] = true
-		case unicode.IsDigit(r):
-			classes[2] = true
-		default:
-			classes[3] = true
-		}
-	}
-	kinds := 0
-	for _, c := range classes {
-		if c {
-			kinds++
-		}
-	}
-	if kinds < 3 {
-		return "must mix at least three of: lower-case letters, upper-case letters, digits, symbols"
-	}
-	if username != "" && strings.Contains(strings.ToLower(pw), username) {
-		return "must not contain the username"
-	}
-	return ""
 }
 
 func validRole(role string) bool {
@@ -141,38 +126,4 @@ func hasControl(s string) bool {
 		}
 	}
 	return false
-}
-
-// FromEvents rebuilds an account from its events.
-func FromEvents(evs []events.Envelope) (*User, error) {
-	u := &User{}
-	for _, e := range evs {
-		switch e.Type {
-		case identityapi.EventUserRegistered:
-			var p identityapi.UserRegistered
-			if err := e.Decode(&p); err != nil {
-				return nil, err
-			}
-			u.id, u.username, u.displayName, u.role = e.AggregateID, p.Username, p.DisplayName, p.Role
-			u.workNumber, u.passwordHash, u.createdAt = p.WorkNumber, p.PasswordHash, e.OccurredAt
-		default:
-			return nil, fmt.Errorf("user %s: unknown event type %q", e.AggregateID, e.Type)
-		}
-		u.version = e.AggregateVersion
-	}
-	return u, nil
-}
-
-// Version is the stream sequence of the account's last event.
-func (u *User) Version() uint64 { return u.version }
-
-// PasswordHash is the stored hash of the account's password.
-func (u *User) PasswordHash() string { return u.passwordHash }
-
-// View is the public view of the account.
-func (u *User) View() identityapi.User {
-	return identityapi.User{
-		ID: u.id, Username: u.username, Role: u.role, DisplayName: u.displayName,
-		WorkNumber: u.workNumber, Version: u.version, CreatedAt: u.createdAt,
-	}
 }

@@ -39,7 +39,7 @@ func TestRegister(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			evs, err := user.Register(tt.cmd, hash)
+			evs, err := user.Register(tt.cmd, hash, false)
 			if tt.fields == nil {
 				if err != nil {
 					t.Fatal(err)
