@@ -9,6 +9,7 @@ import (
 
 	"github.com/labstack/echo/v5"
 
+	"helpdesk/contracts/authz"
 	"helpdesk/contracts/callapi"
 	"helpdesk/contracts/problem"
 	"helpdesk/contracts/subjects"
@@ -18,18 +19,18 @@ import (
 // NATS message, base64-encoded, under NATS's 1 MiB payload limit.
 const maxCDRBytes = 512 << 10
 
-// callRoutes adds the hotline and calls API. api is behind the OpenAPI
-// validation; authed adds a user's bearer token to it.
-func (s *Server) callRoutes(e *echo.Echo, api, authed *echo.Group) {
-	authed.POST("/hotline/pbx-keys", s.createPBXKey)
-	authed.GET("/hotline/pbx-keys", func(c *echo.Context) error {
+// callRoutes adds the hotline and calls API. authed takes a user's bearer
+// token; the routes a PBX calls take a PBX key or a user's token.
+func (s *Server) callRoutes(e *echo.Echo, authed *echo.Group) {
+	handle(authed, http.MethodPost, "/hotline/pbx-keys", authz.PBXKeyManage, s.createPBXKey)
+	handle(authed, http.MethodGet, "/hotline/pbx-keys", authz.PBXKeyList, func(c *echo.Context) error {
 		return relay(s, c, subjects.ServiceCallRecord, callapi.EndpointListKeys, struct{}{})
 	})
-	authed.DELETE("/hotline/pbx-keys/:id", s.revokePBXKey)
-	authed.GET("/calls", s.listCalls)
-	authed.GET("/calls/stats", s.callStats)
-	authed.POST("/calls/:call_id/ticket", s.ticketFromCall)
-	authed.POST("/calls/:call_id/resolution", callCommand(s, subjects.ServiceCallRecord, callapi.EndpointResolve, func(c *echo.Context) (any, error) {
+	handle(authed, http.MethodDelete, "/hotline/pbx-keys/:id", authz.PBXKeyManage, s.revokePBXKey)
+	handle(authed, http.MethodGet, "/calls", authz.CallList, s.listCalls)
+	handle(authed, http.MethodGet, "/calls/stats", authz.CallStats, s.callStats)
+	handle(authed, http.MethodPost, "/calls/:call_id/ticket", authz.CallTicketOpen, s.ticketFromCall)
+	handle(authed, http.MethodPost, "/calls/:call_id/resolution", authz.CallResolutionNote, callCommand(s, subjects.ServiceCallRecord, callapi.EndpointResolve, func(c *echo.Context) (any, error) {
 		cmd := callapi.Resolve{CallID: c.Param("call_id")}
 		err := decode(c, &struct {
 			Question   *string `json:"question"`
@@ -39,11 +40,11 @@ func (s *Server) callRoutes(e *echo.Echo, api, authed *echo.Group) {
 		return cmd, err
 	}))
 
-	pbx := api.Group("", s.authenticatePBXOrUser)
-	pbx.GET("/hotline/agents", func(c *echo.Context) error {
+	pbx := e.Group("/api/v1", s.authenticatePBXOrUser, s.limitAccount, s.authorize, s.validate)
+	handle(pbx, http.MethodGet, "/hotline/agents", authz.HotlineAgentList, func(c *echo.Context) error {
 		return relay(s, c, subjects.ServiceCallRecord, callapi.EndpointAgentList, callapi.ListAgents{})
 	})
-	pbx.POST("/hotline/agents/:user_id/login", callCommand(s, subjects.ServiceCallRecord, callapi.EndpointAgentLogin, func(c *echo.Context) (any, error) {
+	handle(pbx, http.MethodPost, "/hotline/agents/:user_id/login", authz.HotlineAgentDrive, callCommand(s, subjects.ServiceCallRecord, callapi.EndpointAgentLogin, func(c *echo.Context) (any, error) {
 		cmd := callapi.Login{AgentID: c.Param("user_id")}
 		err := decode(c, &struct {
 			Extension *string   `json:"extension"`
@@ -51,32 +52,32 @@ func (s *Server) callRoutes(e *echo.Echo, api, authed *echo.Group) {
 		}{&cmd.Extension, &cmd.Skills})
 		return cmd, err
 	}))
-	pbx.POST("/hotline/agents/:user_id/state", callCommand(s, subjects.ServiceCallRecord, callapi.EndpointAgentState, func(c *echo.Context) (any, error) {
+	handle(pbx, http.MethodPost, "/hotline/agents/:user_id/state", authz.HotlineAgentDrive, callCommand(s, subjects.ServiceCallRecord, callapi.EndpointAgentState, func(c *echo.Context) (any, error) {
 		cmd := callapi.SetState{AgentID: c.Param("user_id")}
 		err := decode(c, &struct {
 			State *string `json:"state"`
 		}{&cmd.State})
 		return cmd, err
 	}))
-	pbx.POST("/calls", callCommand(s, subjects.ServiceCallRecord, callapi.EndpointOffer, func(c *echo.Context) (any, error) {
+	handle(pbx, http.MethodPost, "/calls", authz.CallOffer, callCommand(s, subjects.ServiceCallRecord, callapi.EndpointOffer, func(c *echo.Context) (any, error) {
 		var cmd callapi.Offer
 		err := decode(c, &cmd)
 		return cmd, err
 	}))
-	pbx.GET("/calls/:call_id", func(c *echo.Context) error {
+	handle(pbx, http.MethodGet, "/calls/:call_id", authz.CallRead, func(c *echo.Context) error {
 		return relay(s, c, subjects.ServiceCallRecord, callapi.EndpointGet, callapi.CallTarget{CallID: c.Param("call_id")})
 	})
-	pbx.POST("/calls/:call_id/answered", callCommand(s, subjects.ServiceCallRecord, callapi.EndpointAnswered, func(c *echo.Context) (any, error) {
+	handle(pbx, http.MethodPost, "/calls/:call_id/answered", authz.CallReport, callCommand(s, subjects.ServiceCallRecord, callapi.EndpointAnswered, func(c *echo.Context) (any, error) {
 		return callapi.CallTarget{CallID: c.Param("call_id")}, decode(c, &struct{}{})
 	}))
-	pbx.POST("/calls/:call_id/ended", callCommand(s, subjects.ServiceCallRecord, callapi.EndpointEnded, func(c *echo.Context) (any, error) {
+	handle(pbx, http.MethodPost, "/calls/:call_id/ended", authz.CallReport, callCommand(s, subjects.ServiceCallRecord, callapi.EndpointEnded, func(c *echo.Context) (any, error) {
 		cmd := callapi.End{CallID: c.Param("call_id")}
 		err := decode(c, &struct {
 			Disposition *string `json:"disposition"`
 		}{&cmd.Disposition})
 		return cmd, err
 	}))
-	pbx.POST("/calls/:call_id/transfer", callCommand(s, subjects.ServiceCallRecord, callapi.EndpointTransfer, func(c *echo.Context) (any, error) {
+	handle(pbx, http.MethodPost, "/calls/:call_id/transfer", authz.CallTransfer, callCommand(s, subjects.ServiceCallRecord, callapi.EndpointTransfer, func(c *echo.Context) (any, error) {
 		cmd := callapi.Transfer{CallID: c.Param("call_id")}
 		err := decode(c, &struct {
 			AgentID *string `json:"agent_id"`
@@ -84,7 +85,7 @@ func (s *Server) callRoutes(e *echo.Echo, api, authed *echo.Group) {
 		}{&cmd.AgentID, &cmd.Skill})
 		return cmd, err
 	}))
-	pbx.POST("/calls/:call_id/rating", callCommand(s, subjects.ServiceCallRecord, callapi.EndpointRate, func(c *echo.Context) (any, error) {
+	handle(pbx, http.MethodPost, "/calls/:call_id/rating", authz.CallRate, callCommand(s, subjects.ServiceCallRecord, callapi.EndpointRate, func(c *echo.Context) (any, error) {
 		cmd := callapi.Rate{CallID: c.Param("call_id")}
 		err := decode(c, &struct {
 			Score *int `json:"score"`
@@ -93,9 +94,9 @@ func (s *Server) callRoutes(e *echo.Echo, api, authed *echo.Group) {
 	}))
 
 	// CDRs and recordings are not JSON: they bypass the validation.
-	raw := e.Group("/api/v1/calls", s.authenticatePBXOrUser)
-	raw.POST("/cdr/freeswitch", s.ingestCDR(callapi.EndpointCDRFreeSWITCH))
-	raw.POST("/cdr/asterisk", s.ingestCDR(callapi.EndpointCDRAsterisk))
+	raw := e.Group("/api/v1/calls", s.authenticatePBXOrUser, s.limitAccount, s.authorize)
+	handle(raw, http.MethodPost, "/cdr/freeswitch", authz.CallCDRIngest, s.ingestCDR(callapi.EndpointCDRFreeSWITCH))
+	handle(raw, http.MethodPost, "/cdr/asterisk", authz.CallCDRIngest, s.ingestCDR(callapi.EndpointCDRAsterisk))
 	s.recordingRoutes(raw)
 }
 

@@ -5,6 +5,7 @@ import (
 
 	"github.com/labstack/echo/v5"
 
+	"helpdesk/contracts/authz"
 	"helpdesk/contracts/custapi"
 	"helpdesk/contracts/subjects"
 )
@@ -14,9 +15,9 @@ import (
 // allows.
 func (s *Server) customizationRoutes(authed *echo.Group) {
 	g := authed.Group("/customization-requests")
-	g.POST("", s.submitCustomization)
-	g.GET("", s.listCustomizations)
-	g.GET("/board", func(c *echo.Context) error {
+	handle(g, http.MethodPost, "", authz.CustomizationSubmit, s.submitCustomization)
+	handle(g, http.MethodGet, "", authz.CustomizationList, s.listCustomizations)
+	handle(g, http.MethodGet, "/board", authz.CustomizationBoard, func(c *echo.Context) error {
 		q := custapi.GetBoard{Kind: c.QueryParam("kind")}
 		var err error
 		if q.PerStatus, err = intParam(c, "per_status"); err != nil {
@@ -24,7 +25,7 @@ func (s *Server) customizationRoutes(authed *echo.Group) {
 		}
 		return relay(s, c, subjects.ServiceCustomization, custapi.EndpointBoard, q)
 	})
-	g.GET("/stats", func(c *echo.Context) error {
+	handle(g, http.MethodGet, "/stats", authz.CustomizationStats, func(c *echo.Context) error {
 		var q custapi.GetStats
 		var err error
 		if q.From, err = timeParam(c, "from"); err != nil {
@@ -35,7 +36,7 @@ func (s *Server) customizationRoutes(authed *echo.Group) {
 		}
 		return relay(s, c, subjects.ServiceCustomization, custapi.EndpointStats, q)
 	})
-	g.GET("/:id", func(c *echo.Context) error {
+	handle(g, http.MethodGet, "/:id", authz.CustomizationRead, func(c *echo.Context) error {
 		r, err := call[custapi.Request](s, c, subjects.ServiceCustomization, custapi.EndpointGet, custapi.RequestTarget{RequestID: c.Param("id")})
 		if err != nil {
 			return err
@@ -43,11 +44,11 @@ func (s *Server) customizationRoutes(authed *echo.Group) {
 		c.Response().Header().Set("ETag", etag(r.Version))
 		return c.JSON(http.StatusOK, r)
 	})
-	g.GET("/:id/events", func(c *echo.Context) error {
+	handle(g, http.MethodGet, "/:id/events", authz.CustomizationHistoryRead, func(c *echo.Context) error {
 		return relay(s, c, subjects.ServiceCustomization, custapi.EndpointHistory, custapi.RequestTarget{RequestID: c.Param("id")})
 	})
 	for _, step := range custapi.Steps {
-		g.POST("/:id/"+step, versionedCommand(s, subjects.ServiceCustomization, custapi.EndpointStep,
+		handle(g, http.MethodPost, "/:id/"+step, authz.CustomizationStep(step), versionedCommand(s, subjects.ServiceCustomization, custapi.EndpointStep,
 			func(r custapi.Request) uint64 { return r.Version },
 			func(id string, expected uint64, c *echo.Context) (any, error) {
 				cmd := custapi.Step{RequestID: id, ExpectedVersion: expected, Step: step}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/labstack/echo/v5"
 
+	"helpdesk/contracts/authz"
 	"helpdesk/contracts/kbapi"
 	"helpdesk/contracts/problem"
 	"helpdesk/contracts/subjects"
@@ -14,9 +15,9 @@ import (
 // kbRoutes adds the knowledge-base API under /api/v1/kb.
 func (s *Server) kbRoutes(authed *echo.Group) {
 	kb := authed.Group("/kb")
-	kb.GET("/categories", s.listCategories)
-	kb.POST("/categories", s.createCategory)
-	kb.PATCH("/categories/:id", versionedCommand(s, subjects.ServiceKnowledge, kbapi.EndpointChangeCategory,
+	handle(kb, http.MethodGet, "/categories", authz.KBCategoryList, s.listCategories)
+	handle(kb, http.MethodPost, "/categories", authz.KBCategoryManage, s.createCategory)
+	handle(kb, http.MethodPatch, "/categories/:id", authz.KBCategoryManage, versionedCommand(s, subjects.ServiceKnowledge, kbapi.EndpointChangeCategory,
 		func(c kbapi.Category) uint64 { return c.Version },
 		func(id string, expected uint64, c *echo.Context) (any, error) {
 			var body struct {
@@ -26,10 +27,10 @@ func (s *Server) kbRoutes(authed *echo.Group) {
 			err := decode(c, &body)
 			return kbapi.ChangeCategory{CategoryID: id, ExpectedVersion: expected, Name: body.Name, ParentID: body.ParentID}, err
 		}))
-	kb.POST("/articles", s.draftArticle)
-	kb.GET("/articles", s.listArticles)
-	kb.GET("/articles/:id", s.getArticle)
-	kb.PATCH("/articles/:id", articleCommand(s, kbapi.EndpointEdit, func(t kbapi.ArticleTarget, c *echo.Context) (any, error) {
+	handle(kb, http.MethodPost, "/articles", authz.KBArticleDraft, s.draftArticle)
+	handle(kb, http.MethodGet, "/articles", authz.KBArticleList, s.listArticles)
+	handle(kb, http.MethodGet, "/articles/:id", authz.KBArticleRead, s.getArticle)
+	handle(kb, http.MethodPatch, "/articles/:id", authz.KBArticleEdit, articleCommand(s, kbapi.EndpointEdit, func(t kbapi.ArticleTarget, c *echo.Context) (any, error) {
 		var body struct {
 			Title      *string   `json:"title"`
 			Body       *string   `json:"body"`
@@ -39,20 +40,20 @@ func (s *Server) kbRoutes(authed *echo.Group) {
 		err := decode(c, &body)
 		return kbapi.EditArticle{ArticleTarget: t, Title: body.Title, Body: body.Body, CategoryID: body.CategoryID, Tags: body.Tags}, err
 	}))
-	kb.POST("/articles/:id/publish", articleCommand(s, kbapi.EndpointPublish, func(t kbapi.ArticleTarget, c *echo.Context) (any, error) {
+	handle(kb, http.MethodPost, "/articles/:id/publish", authz.KBArticlePublish, articleCommand(s, kbapi.EndpointPublish, func(t kbapi.ArticleTarget, c *echo.Context) (any, error) {
 		return kbapi.PublishArticle{ArticleTarget: t}, decodeOptional(c, &struct{}{})
 	}))
-	kb.POST("/articles/:id/archive", articleCommand(s, kbapi.EndpointArchive, func(t kbapi.ArticleTarget, c *echo.Context) (any, error) {
+	handle(kb, http.MethodPost, "/articles/:id/archive", authz.KBArticleArchive, articleCommand(s, kbapi.EndpointArchive, func(t kbapi.ArticleTarget, c *echo.Context) (any, error) {
 		var body struct {
 			Reason string `json:"reason"`
 		}
 		err := decodeOptional(c, &body)
 		return kbapi.ArchiveArticle{ArticleTarget: t, Reason: body.Reason}, err
 	}))
-	kb.POST("/articles/:id/vote", s.voteArticle)
-	kb.GET("/articles/:id/versions", s.articleVersions)
-	kb.GET("/search", s.searchKB)
-	kb.GET("/suggestions", s.suggestKB)
+	handle(kb, http.MethodPost, "/articles/:id/vote", authz.KBArticleVote, s.voteArticle)
+	handle(kb, http.MethodGet, "/articles/:id/versions", authz.KBArticleVersions, s.articleVersions)
+	handle(kb, http.MethodGet, "/search", authz.KBSearch, s.searchKB)
+	handle(kb, http.MethodGet, "/suggestions", authz.KBSuggest, s.suggestKB)
 }
 
 // decodeOptional decodes a JSON body when there is one.

@@ -12,6 +12,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"helpdesk/contracts/authz"
 	"helpdesk/contracts/identityapi"
 	"helpdesk/contracts/openapi"
 	"helpdesk/contracts/problem"
@@ -22,55 +23,60 @@ import (
 
 func (s *Server) routes() {
 	e := s.echo
-	e.Use(s.observe, middleware.Recover())
+	e.Use(s.observe, secureHeaders, cors(s.cfg.Edge.CORSOrigins), s.limitIP, middleware.Recover())
 	e.GET("/healthz", func(c *echo.Context) error { return c.JSON(http.StatusOK, map[string]string{"status": "ok"}) })
 	e.GET("/readyz", s.ready)
 	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(s.cfg.Gatherer, promhttp.HandlerOpts{})))
 	e.GET("/openapi.yaml", func(c *echo.Context) error { return c.Blob(http.StatusOK, "application/yaml", openapi.Spec()) })
 
-	api := e.Group("/api/v1", s.validate)
-	api.POST("/auth/login", s.login)
-	authed := api.Group("", s.authenticate)
-	authed.GET("/me", s.me)
-	authed.POST("/users", s.createUser)
-	authed.GET("/users/:id", s.getUser)
-	authed.POST("/tickets", s.openTicket)
-	authed.GET("/tickets", s.listTickets)
-	authed.GET("/tickets/:id", s.getTicket)
-	authed.GET("/tickets/:id/events", s.ticketEvents)
-	authed.POST("/tickets/:id/assign", ticketCommand(s, ticketapi.EndpointAssign, func(t ticketapi.Target, c *echo.Context) (any, error) {
+	// Every /api/v1 route is registered with handle and its operation in
+	// the authorization matrix (contracts/authz). The caller is known
+	// first, then authorized, then the request validated.
+	api := e.Group("/api/v1", s.authorize, s.validate) // public operations only
+	handle(api, http.MethodPost, "/auth/login", authz.AuthLogin, s.login)
+	authed := e.Group("/api/v1", s.authenticate, s.limitAccount, s.authorize, s.validate)
+	s.authRoutes(api, authed) // auth_routes.go
+	handle(authed, http.MethodGet, "/me", authz.AccountRead, s.me)
+	handle(authed, http.MethodPost, "/users", authz.UserCreate, s.createUser)
+	handle(authed, http.MethodGet, "/users/:id", authz.UserRead, s.getUser)
+	handle(authed, http.MethodPost, "/tickets", authz.TicketOpen, s.openTicket)
+	handle(authed, http.MethodGet, "/tickets", authz.TicketList, s.listTickets)
+	handle(authed, http.MethodGet, "/tickets/:id", authz.TicketRead, s.getTicket)
+	handle(authed, http.MethodGet, "/tickets/:id/events", authz.TicketHistoryRead, s.ticketEvents)
+	handle(authed, http.MethodPost, "/tickets/:id/assign", authz.TicketAssign, ticketCommand(s, ticketapi.EndpointAssign, func(t ticketapi.Target, c *echo.Context) (any, error) {
 		cmd := ticketapi.AssignTicket{Target: t}
 		err := decode(c, &cmd)
 		return cmd, err
 	}))
-	authed.POST("/tickets/:id/start", ticketCommand(s, ticketapi.EndpointStart, func(t ticketapi.Target, c *echo.Context) (any, error) {
+	handle(authed, http.MethodPost, "/tickets/:id/start", authz.TicketStart, ticketCommand(s, ticketapi.EndpointStart, func(t ticketapi.Target, c *echo.Context) (any, error) {
 		cmd := ticketapi.StartWork{Target: t}
 		return cmd, decode(c, &struct{}{})
 	}))
-	authed.POST("/tickets/:id/replies", ticketCommand(s, ticketapi.EndpointReply, func(t ticketapi.Target, c *echo.Context) (any, error) {
+	handle(authed, http.MethodPost, "/tickets/:id/replies", authz.TicketReply, ticketCommand(s, ticketapi.EndpointReply, func(t ticketapi.Target, c *echo.Context) (any, error) {
 		cmd := ticketapi.AddReply{Target: t}
 		err := decode(c, &cmd)
 		return cmd, err
 	}))
-	authed.POST("/tickets/:id/resolve", ticketCommand(s, ticketapi.EndpointResolve, func(t ticketapi.Target, c *echo.Context) (any, error) {
+	handle(authed, http.MethodPost, "/tickets/:id/resolve", authz.TicketResolve, ticketCommand(s, ticketapi.EndpointResolve, func(t ticketapi.Target, c *echo.Context) (any, error) {
 		cmd := ticketapi.ResolveTicket{Target: t}
 		err := decode(c, &cmd)
 		return cmd, err
 	}))
-	authed.POST("/tickets/:id/close", ticketCommand(s, ticketapi.EndpointClose, func(t ticketapi.Target, c *echo.Context) (any, error) {
+	handle(authed, http.MethodPost, "/tickets/:id/close", authz.TicketClose, ticketCommand(s, ticketapi.EndpointClose, func(t ticketapi.Target, c *echo.Context) (any, error) {
 		cmd := ticketapi.CloseTicket{Target: t}
 		err := decode(c, &cmd)
 		return cmd, err
 	}))
-	authed.POST("/tickets/:id/reopen", ticketCommand(s, ticketapi.EndpointReopen, func(t ticketapi.Target, c *echo.Context) (any, error) {
+	handle(authed, http.MethodPost, "/tickets/:id/reopen", authz.TicketReopen, ticketCommand(s, ticketapi.EndpointReopen, func(t ticketapi.Target, c *echo.Context) (any, error) {
 		cmd := ticketapi.ReopenTicket{Target: t}
 		err := decode(c, &cmd)
 		return cmd, err
 	}))
 	s.kbRoutes(authed)
-	s.callRoutes(e, api, authed)
+	s.callRoutes(e, authed)
 	s.satisfactionRoutes(authed)
 	s.customizationRoutes(authed)
+	s.auditRoutes(authed) // audit_routes.go
 	e.RouteNotFound("/*", func(*echo.Context) error { return echo.ErrNotFound })
 }
 
@@ -185,7 +191,16 @@ func (s *Server) openTicket(c *echo.Context) error {
 }
 
 func (s *Server) getTicket(c *echo.Context) error {
-	t, err := call[ticketapi.Ticket](s, c, subjects.ServiceTicket, ticketapi.EndpointGet, ticketapi.GetTicket{TicketID: c.Param("id")})
+	q := ticketapi.GetTicket{TicketID: c.Param("id")}
+	if v := c.QueryParam("as_of"); v != "" {
+		at, err := time.Parse(time.RFC3339Nano, v)
+		if err != nil {
+			return &problem.Error{Code: problem.CodeInvalidArgument, Message: "malformed as_of",
+				Fields: []problem.FieldError{{Field: "as_of", Message: "an RFC 3339 time such as 2026-11-20T10:00:00+08:00"}}}
+		}
+		q.AsOf = &at
+	}
+	t, err := call[ticketapi.Ticket](s, c, subjects.ServiceTicket, ticketapi.EndpointGet, q)
 	if err != nil {
 		return err
 	}
@@ -208,39 +223,7 @@ func (s *Server) listTickets(c *echo.Context) error {
 	return relay(s, c, subjects.ServiceTicket, ticketapi.EndpointList, q)
 }
 
-func (s *Server) login(c *echo.Context) error {
-	var req identityapi.Authenticate
-	if err := decode(c, &req); err != nil {
-		return err
-	}
-	key := strings.ToLower(strings.TrimSpace(req.Username)) + "|" + c.RealIP()
-	now := time.Now()
-	if wait := s.limiter.retryAfter(key, now); wait > 0 {
-		c.Response().Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
-		return problem.New(problem.CodeTooManyRequests, "too many failed sign-ins; try again later")
-	}
-	setCaller(c, rpc.Caller{ID: "system:gateway", Role: "system", CorrelationID: callerOf(c).CorrelationID})
-	u, err := call[identityapi.User](s, c, subjects.ServiceIdentity, identityapi.EndpointAuthenticate, req)
-	if problem.CodeOf(err) == problem.CodeUnauthenticated {
-		s.limiter.fail(key, now)
-	}
-	if err != nil {
-		return err
-	}
-	s.limiter.succeed(key)
-	tok, err := s.issueToken(u.ID, u.Role, u.DisplayName)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, map[string]any{
-		"access_token": tok, "token_type": "Bearer", "expires_in": int(s.cfg.TokenTTL.Seconds()),
-	})
-}
-
 func (s *Server) createUser(c *echo.Context) error {
-	if callerOf(c).Role != identityapi.RoleAdmin {
-		return problem.New(problem.CodePermissionDenied, "only admins can create accounts")
-	}
 	if err := withIdempotencyKey(c); err != nil {
 		return err
 	}

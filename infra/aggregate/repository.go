@@ -116,7 +116,23 @@ func (r *Repository[T]) Create(ctx context.Context, id string, create func() ([]
 // A retried request whose idempotency key is already recorded on the
 // aggregate changes nothing and returns the current state. fn returning no
 // events is fine: nothing is written.
+//
+// Update compares the version before fn runs, so an access check inside fn
+// comes too late to hide the aggregate: for aggregates that not every
+// caller may see, use UpdateVisible.
 func (r *Repository[T]) Update(ctx context.Context, id string, expected uint64, fn func(T) ([]events.Payload, error)) (T, error) {
+	return r.UpdateVisible(ctx, id, expected, nil, fn)
+}
+
+// UpdateVisible is Update for a caller who may not see every aggregate:
+// visible (nil means everyone) is asked first, on every loaded aggregate,
+// and when it says no, UpdateVisible returns the problem.CodeNotFound error
+// that Load returns for an id with no events. So a caller learns nothing
+// about an aggregate they may not see, neither its existence nor its
+// version: a stale expected version, or a retry's idempotency key, is
+// looked at only for a caller who may see the aggregate. visible must not
+// block or change anything; it may run several times.
+func (r *Repository[T]) UpdateVisible(ctx context.Context, id string, expected uint64, visible func(T) bool, fn func(T) ([]events.Payload, error)) (T, error) {
 	var zero T
 	md := rpc.Metadata(ctx)
 	for attempt := 0; ; attempt++ {
@@ -126,6 +142,9 @@ func (r *Repository[T]) Update(ctx context.Context, id string, expected uint64, 
 		}
 		if err != nil {
 			return zero, err
+		}
+		if visible != nil && !visible(agg) {
+			return zero, problem.NotFound(r.Kind, id)
 		}
 		if md.IdempotencyKey != "" && hasKey(evs, md.IdempotencyKey) {
 			return agg, nil

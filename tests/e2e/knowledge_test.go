@@ -65,9 +65,10 @@ func TestKnowledge_resolved_ticket_becomes_a_suggested_article(t *testing.T) {
 	if body := full.str("body"); strings.Contains(body, "13812345678") || !strings.Contains(body, "重新选择 Wi-Fi") {
 		t.Fatalf("draft body %q: want the resolution without the phone number", body)
 	}
-	// Drafts are not for customers, and nothing is published by itself.
+	// Drafts are not for customers, and nothing is published by itself;
+	// publishing is refused to customers whatever the article.
 	a.customer.must(http.StatusNotFound, "GET", path, nil)
-	a.customer.must(http.StatusNotFound, "POST", path+"/publish", nil)
+	a.customer.must(http.StatusForbidden, "POST", path+"/publish", nil)
 
 	edited := a.agent.must(http.StatusOK, "PATCH", path, map[string]any{"tags": []string{"打印机", "Wi-Fi"}},
 		"If-Match", full.Header.Get("ETag"))

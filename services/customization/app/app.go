@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"time"
 
+	"helpdesk/contracts/authz"
 	"helpdesk/contracts/custapi"
 	"helpdesk/contracts/events"
 	"helpdesk/contracts/identityapi"
@@ -58,6 +59,9 @@ func actorOf(ctx context.Context) request.Actor {
 // idempotency key returns the first request.
 func (a Application) Submit(ctx context.Context, cmd custapi.Submit) (custapi.Request, error) {
 	actor := actorOf(ctx)
+	if !authz.Allowed(actor.Role, authz.CustomizationSubmit) {
+		return custapi.Request{}, problem.New(problem.CodePermissionDenied, "your role (%s) may not submit custom-development requests", actor.Role)
+	}
 	for _, id := range cmd.TicketIDs {
 		if ok, err := a.tickets.Visible(ctx, id); err != nil || !ok {
 			return custapi.Request{}, problem.Or(err, problem.Validation(problem.FieldError{Field: "ticket_ids", Message: "ticket " + id + " is not one you can see"}))
@@ -71,15 +75,14 @@ func (a Application) Submit(ctx context.Context, cmd custapi.Submit) (custapi.Re
 	return r.View(actor), nil
 }
 
-// Step takes a step of a request's workflow, honouring If-Match.
+// Step takes a step of a request's workflow, honouring If-Match. A request
+// the caller may not see is not found, whatever version the command
+// expects: a stale version reveals nothing about it.
 func (a Application) Step(ctx context.Context, cmd custapi.Step) (custapi.Request, error) {
 	actor := actorOf(ctx)
-	r, err := a.repo.Update(ctx, cmd.RequestID, cmd.ExpectedVersion, func(r *request.Request) ([]events.Payload, error) {
-		if !r.CanView(actor) {
-			return nil, problem.NotFound("customization request", cmd.RequestID)
-		}
-		return r.Take(actor, cmd)
-	})
+	r, err := a.repo.UpdateVisible(ctx, cmd.RequestID, cmd.ExpectedVersion,
+		func(r *request.Request) bool { return r.CanView(actor) },
+		func(r *request.Request) ([]events.Payload, error) { return r.Take(actor, cmd) })
 	if err != nil {
 		return custapi.Request{}, err
 	}
@@ -123,7 +126,7 @@ func (a Application) visible(ctx context.Context, actor request.Actor, id string
 
 // List lists requests; customers see only their own.
 func (a Application) List(ctx context.Context, q custapi.ListRequests) (custapi.RequestPage, error) {
-	if actor := actorOf(ctx); !actor.IsStaff() {
+	if actor := actorOf(ctx); !authz.Allowed(actor.Role, authz.CustomizationReadAll) {
 		q.Requester = actor.ID
 	}
 	return a.model.List(ctx, q)
@@ -132,7 +135,7 @@ func (a Application) List(ctx context.Context, q custapi.ListRequests) (custapi.
 // Board returns the requests by status; customers see only their own.
 func (a Application) Board(ctx context.Context, q custapi.GetBoard) (custapi.Board, error) {
 	requester := ""
-	if actor := actorOf(ctx); !actor.IsStaff() {
+	if actor := actorOf(ctx); !authz.Allowed(actor.Role, authz.CustomizationReadAll) {
 		requester = actor.ID
 	}
 	if q.PerStatus < 0 || q.PerStatus > 100 {
@@ -146,7 +149,7 @@ const MaxStatsRange = 3 * 366 * 24 * time.Hour
 
 // Stats returns the lead-time figures (staff).
 func (a Application) Stats(ctx context.Context, q custapi.GetStats) (custapi.Stats, error) {
-	if !actorOf(ctx).IsStaff() {
+	if !authz.Allowed(actorOf(ctx).Role, authz.CustomizationStats) {
 		return custapi.Stats{}, problem.New(problem.CodePermissionDenied, "the figures are for staff only")
 	}
 	if !q.From.IsZero() && !q.To.IsZero() { // either may be left open

@@ -26,10 +26,12 @@ func system(ctx context.Context, key string) context.Context {
 }
 
 // onBehalfOf is the requester as a caller: the survey's answer is theirs,
-// and the ticket records them as its actor.
+// and the ticket records them as its actor, from the address and request
+// they answered in.
 func onBehalfOf(ctx context.Context, userID, key string) context.Context {
+	outer := rpc.CallerFrom(ctx)
 	return rpc.WithCaller(ctx, rpc.Caller{ID: userID, Role: identityapi.RoleCustomer,
-		CorrelationID: rpc.CallerFrom(ctx).CorrelationID, IdempotencyKey: key})
+		CorrelationID: outer.CorrelationID, SourceIP: outer.SourceIP, RequestID: outer.RequestID, IdempotencyKey: key})
 }
 
 // Ticket returns the ticket as an internal component sees it.
@@ -41,9 +43,10 @@ func (s TicketService) Ticket(ctx context.Context, id string) (ticketapi.Ticket,
 // Close closes a resolved ticket as its requester asUser, or as this
 // service when asUser is empty.
 func (s TicketService) Close(ctx context.Context, ticketID, asUser, reason, key string) error {
-	ctx = system(ctx, key)
 	if asUser != "" {
 		ctx = onBehalfOf(ctx, asUser, key)
+	} else {
+		ctx = system(ctx, key)
 	}
 	_, err := rpc.Call[ticketapi.Ticket](ctx, s.Conn, subjects.Endpoint(subjects.ServiceTicket, ticketapi.EndpointClose),
 		ticketapi.CloseTicket{Target: ticketapi.Target{TicketID: ticketID}, Reason: reason})

@@ -6,9 +6,9 @@ import (
 	"context"
 	"time"
 
+	"helpdesk/contracts/authz"
 	"helpdesk/contracts/callapi"
 	"helpdesk/contracts/events"
-	"helpdesk/contracts/identityapi"
 	"helpdesk/contracts/problem"
 	"helpdesk/infra/aggregate"
 	"helpdesk/infra/rpc"
@@ -54,20 +54,16 @@ func (d Deps) changeCall(ctx context.Context, callID string, do func(c *call.Cal
 	return d.Calls.Update(ctx, callapi.CallAggregateID(callID), 0, do)
 }
 
-// mayAct refuses callers whose role is not one of roles.
-func mayAct(ctx context.Context, what string, roles ...string) error {
+// mayAct refuses callers whose role the authorization matrix does not
+// allow op. What happens on the phone (calls offered, answered, ended,
+// rated, recorded) is reported by the PBX, and by admins to repair; agents
+// do not: they would rate their own calls or replace a call's recording.
+func mayAct(ctx context.Context, what string, op authz.Operation) error {
 	role := rpc.CallerFrom(ctx).Role
-	for _, r := range roles {
-		if role == r {
-			return nil
-		}
+	if authz.Allowed(role, op) {
+		return nil
 	}
-	return problem.New(problem.CodePermissionDenied, "%s is for %v only", what, roles)
+	return problem.New(problem.CodePermissionDenied, "%s is not for your role (%s)", what, role)
 }
-
-// Roles that report what happens on the phone: the PBX, and admins to
-// repair. Agents do not: they would rate their own calls or replace a
-// call's recording.
-var pbxOrAdmin = []string{callapi.RolePBX, identityapi.RoleAdmin}
 
 func notFoundCall(callID string) error { return problem.NotFound("call", callID) }

@@ -2,9 +2,9 @@ package command
 
 import (
 	"context"
-	"slices"
 	"time"
 
+	"helpdesk/contracts/authz"
 	"helpdesk/contracts/callapi"
 	"helpdesk/contracts/identityapi"
 	"helpdesk/contracts/problem"
@@ -34,13 +34,14 @@ type Staff interface {
 	User(ctx context.Context, userID string) (identityapi.User, error)
 }
 
-// mayDriveAgent refuses callers other than the agent, an admin or a PBX.
+// mayDriveAgent refuses callers other than the agent and the roles the
+// authorization matrix lets drive any agent (a PBX, supervisors, admins).
 func mayDriveAgent(ctx context.Context, agentID string) error {
 	c := rpc.CallerFrom(ctx)
-	if c.ID == agentID || c.Role == identityapi.RoleAdmin || c.Role == callapi.RolePBX {
+	if c.ID != "" && c.ID == agentID || authz.Allowed(c.Role, authz.HotlineAgentDriveAny) {
 		return nil
 	}
-	return problem.New(problem.CodePermissionDenied, "only the agent, an admin or a PBX may sign in or change agent %s", agentID)
+	return problem.New(problem.CodePermissionDenied, "only the agent, a supervisor, an admin or a PBX may sign in or change agent %s", agentID)
 }
 
 // HotlineHandler takes the commands of the hotline board: agents signing
@@ -72,7 +73,7 @@ func (h HotlineHandler) Login(ctx context.Context, cmd callapi.Login) (callapi.A
 	if err != nil {
 		return callapi.Agent{}, err
 	}
-	if !identityapi.IsStaff(u.Role) {
+	if !authz.Allowed(u.Role, authz.HotlineAgentServe) {
 		return callapi.Agent{}, problem.Validation(problem.FieldError{Field: "user_id", Message: "is a " + u.Role + ", not an agent"})
 	}
 	if u.WorkNumber == "" {
@@ -109,7 +110,7 @@ func (h HotlineHandler) SetState(ctx context.Context, cmd callapi.SetState) (cal
 // Offer routes an arriving call: the agent to ring, or the place in the
 // queue.
 func (h HotlineHandler) Offer(ctx context.Context, cmd callapi.Offer) (callapi.Routing, error) {
-	if err := mayAct(ctx, "offering a call", pbxOrAdmin...); err != nil {
+	if err := mayAct(ctx, "offering a call", authz.CallOffer); err != nil {
 		return callapi.Routing{}, err
 	}
 	return onBoard(ctx, h.board, func(b *acd.Board, now time.Time) (callapi.Routing, error) {
@@ -121,10 +122,10 @@ func (h HotlineHandler) Offer(ctx context.Context, cmd callapi.Offer) (callapi.R
 // Transfer hands an answered call on and answers where it went.
 func (h HotlineHandler) Transfer(ctx context.Context, cmd callapi.Transfer) (callapi.Routing, error) {
 	caller := rpc.CallerFrom(ctx)
-	mayTransfer := slices.Contains(pbxOrAdmin, caller.Role)
+	mayTransfer := authz.Allowed(caller.Role, authz.CallTransferAny)
 	return onBoard(ctx, h.board, func(b *acd.Board, now time.Time) (callapi.Routing, error) {
-		if c, ok := b.Call(cmd.CallID); !mayTransfer && (!ok || c.Agent != caller.ID) {
-			return callapi.Routing{}, problem.New(problem.CodePermissionDenied, "a call is transferred by the PBX, an admin or the agent who has it")
+		if c, ok := b.Call(cmd.CallID); ok && !mayTransfer && c.Agent != caller.ID { // an unknown call is not found below
+			return callapi.Routing{}, problem.New(problem.CodePermissionDenied, "a call is transferred by the PBX, a supervisor, an admin or the agent who has it")
 		}
 		d, err := b.Transfer(cmd.CallID, cmd.AgentID, cmd.Skill, now)
 		return d.Routing(), err
@@ -135,7 +136,7 @@ func (h HotlineHandler) Transfer(ctx context.Context, cmd callapi.Transfer) (cal
 // ended (the PBX reported the end first) is a conflict: its record stays
 // as the end left it.
 func (h HotlineHandler) Answered(ctx context.Context, cmd callapi.CallTarget) (callapi.CallState, error) {
-	if err := mayAct(ctx, "reporting a call", pbxOrAdmin...); err != nil {
+	if err := mayAct(ctx, "reporting a call", authz.CallReport); err != nil {
 		return callapi.CallState{}, err
 	}
 	state, err := onBoard(ctx, h.board, func(b *acd.Board, now time.Time) (callapi.CallState, error) {
@@ -158,7 +159,7 @@ func (h HotlineHandler) Answered(ctx context.Context, cmd callapi.CallTarget) (c
 // Ended records the end of a call. Reporting the end of a call that has
 // ended (a PBX retrying) changes nothing.
 func (h HotlineHandler) Ended(ctx context.Context, cmd callapi.End) (callapi.CallState, error) {
-	if err := mayAct(ctx, "reporting a call", pbxOrAdmin...); err != nil {
+	if err := mayAct(ctx, "reporting a call", authz.CallReport); err != nil {
 		return callapi.CallState{}, err
 	}
 	if !validDisposition(cmd.Disposition) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"helpdesk/contracts/authz"
 	"helpdesk/contracts/callapi"
 	"helpdesk/contracts/events"
 	"helpdesk/services/callrecord/domain/acd"
@@ -33,7 +34,7 @@ func NewIngestCDRHandler(d Deps, board HotlineBoard) IngestCDRHandler {
 // a CDR of a call the board never saw makes the call known.
 func (h IngestCDRHandler) Handle(ctx context.Context, recs []callapi.CDRIngested) (callapi.CDRResult, error) {
 	res := callapi.CDRResult{CallIDs: []string{}}
-	if err := mayAct(ctx, "sending CDRs", pbxOrAdmin...); err != nil {
+	if err := mayAct(ctx, "sending CDRs", authz.CallCDRIngest); err != nil {
 		return res, err
 	}
 	for _, rec := range recs {

@@ -5,9 +5,9 @@ import (
 
 	"github.com/google/uuid"
 
+	"helpdesk/contracts/authz"
 	"helpdesk/contracts/callapi"
 	"helpdesk/contracts/events"
-	"helpdesk/contracts/identityapi"
 	"helpdesk/contracts/problem"
 	"helpdesk/contracts/ticketapi"
 	"helpdesk/services/callrecord/domain/call"
@@ -41,7 +41,7 @@ func NewOpenTicketHandler(d Deps, tickets Tickets) OpenTicketHandler {
 // ticket and link it; none opens a second.
 func (h OpenTicketHandler) Handle(ctx context.Context, cmd callapi.OpenTicket) (callapi.TicketFromCall, error) {
 	out := callapi.TicketFromCall{CallID: cmd.CallID}
-	if err := mayAct(ctx, "opening a ticket from a call", identityapi.RoleAgent, identityapi.RoleAdmin); err != nil {
+	if err := mayAct(ctx, "opening a ticket from a call", authz.CallTicketOpen); err != nil {
 		return out, err
 	}
 	if known, err := h.d.Known.Known(ctx, cmd.CallID); err != nil || !known {

@@ -3,9 +3,9 @@ package command
 import (
 	"context"
 
+	"helpdesk/contracts/authz"
 	"helpdesk/contracts/callapi"
 	"helpdesk/contracts/events"
-	"helpdesk/contracts/identityapi"
 	"helpdesk/contracts/problem"
 	"helpdesk/infra/aggregate"
 	"helpdesk/services/callrecord/domain/pbxkey"
@@ -31,7 +31,7 @@ func NewPBXKeysHandler(keys KeyRepository) PBXKeysHandler {
 
 // Create makes a key (admins); the key is in the answer only.
 func (h PBXKeysHandler) Create(ctx context.Context, cmd callapi.CreateKey) (callapi.NewKey, error) {
-	if err := mayAct(ctx, "creating a PBX key", identityapi.RoleAdmin); err != nil {
+	if err := mayAct(ctx, "creating a PBX key", authz.PBXKeyManage); err != nil {
 		return callapi.NewKey{}, err
 	}
 	id := aggregate.IDFor(ctx)
@@ -49,7 +49,7 @@ func (h PBXKeysHandler) Create(ctx context.Context, cmd callapi.CreateKey) (call
 
 // Revoke revokes a key (admins).
 func (h PBXKeysHandler) Revoke(ctx context.Context, cmd callapi.KeyTarget) (callapi.PBXKey, error) {
-	if err := mayAct(ctx, "revoking a PBX key", identityapi.RoleAdmin); err != nil {
+	if err := mayAct(ctx, "revoking a PBX key", authz.PBXKeyManage); err != nil {
 		return callapi.PBXKey{}, err
 	}
 	k, err := h.keys.Update(ctx, cmd.ID, 0, func(k *pbxkey.Key) ([]events.Payload, error) { return k.Revoke(), nil })

@@ -3,9 +3,9 @@ package command
 import (
 	"context"
 
+	"helpdesk/contracts/authz"
 	"helpdesk/contracts/callapi"
 	"helpdesk/contracts/events"
-	"helpdesk/contracts/identityapi"
 	"helpdesk/services/callrecord/domain/call"
 )
 
@@ -24,7 +24,7 @@ func NewRateHandler(d Deps) RateHandler {
 // Resolve records the agent's note of what the caller asked and how it
 // was resolved (staff only).
 func (h RateHandler) Resolve(ctx context.Context, cmd callapi.Resolve) (callapi.CallTarget, error) {
-	if err := mayAct(ctx, "noting a call's resolution", identityapi.RoleAgent, identityapi.RoleAdmin); err != nil {
+	if err := mayAct(ctx, "noting a call's resolution", authz.CallResolutionNote); err != nil {
 		return callapi.CallTarget{}, err
 	}
 	_, err := h.d.changeCall(ctx, cmd.CallID, func(c *call.Call) ([]events.Payload, error) {
@@ -35,7 +35,7 @@ func (h RateHandler) Resolve(ctx context.Context, cmd callapi.Resolve) (callapi.
 
 // Handle records the rating of a call the hotline knows.
 func (h RateHandler) Handle(ctx context.Context, cmd callapi.Rate) (callapi.CallTarget, error) {
-	if err := mayAct(ctx, "rating a call", pbxOrAdmin...); err != nil {
+	if err := mayAct(ctx, "rating a call", authz.CallRate); err != nil {
 		return callapi.CallTarget{}, err
 	}
 	_, err := h.d.changeCall(ctx, cmd.CallID, func(c *call.Call) ([]events.Payload, error) {

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"helpdesk/contracts/authz"
 	"helpdesk/contracts/callapi"
 	"helpdesk/contracts/events"
 	"helpdesk/contracts/identityapi"
@@ -89,7 +90,7 @@ func NewStoreRecordingHandler(d Deps, store Recordings, policy retention.Policy)
 // computed them must be those of the request. The same audio again changes
 // nothing; other audio for a call that has a recording is a conflict.
 func (h StoreRecordingHandler) Handle(ctx context.Context, cmd callapi.StoreRecording) (callapi.RecordingObject, error) {
-	if err := mayAct(ctx, "uploading a recording", pbxOrAdmin...); err != nil {
+	if err := mayAct(ctx, "uploading a recording", authz.CallRecordingUpload); err != nil {
 		return callapi.RecordingObject{}, err
 	}
 	if err := checkStoreRecording(cmd); err != nil {
@@ -157,7 +158,7 @@ func NewPlayRecordingHandler(d Deps) PlayRecordingHandler {
 // listener) and answers where the audio is. Agents and admins may listen;
 // nobody else, the PBX included. A purged recording is not found.
 func (h PlayRecordingHandler) Handle(ctx context.Context, cmd callapi.PlayRecording) (callapi.RecordingObject, error) {
-	if err := mayAct(ctx, "listening to a recording", identityapi.RoleAgent, identityapi.RoleAdmin); err != nil {
+	if err := mayAct(ctx, "listening to a recording", authz.CallRecordingPlay); err != nil {
 		return callapi.RecordingObject{}, err
 	}
 	if bad := problem.CheckText(nil, "range", cmd.Range, 200, false, false); len(bad) > 0 {

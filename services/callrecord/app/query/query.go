@@ -6,6 +6,7 @@ import (
 	"context"
 	"time"
 
+	"helpdesk/contracts/authz"
 	"helpdesk/contracts/callapi"
 	"helpdesk/contracts/identityapi"
 	"helpdesk/contracts/problem"
@@ -48,18 +49,21 @@ func NewHandlers(records CallRecords, fresh Freshness, board HotlineBoard) Handl
 	return Handlers{records: records, fresh: fresh, board: board}
 }
 
-// mayRead refuses callers other than staff and, where pbx is true, a PBX.
-func mayRead(ctx context.Context, what string, pbx bool) (admin bool, err error) {
+// mayRead refuses callers whose role the authorization matrix does not
+// allow op; internal components may read. admin tells whether the caller
+// sees callers' full numbers.
+func mayRead(ctx context.Context, op authz.Operation) (admin bool, err error) {
 	role := rpc.CallerFrom(ctx).Role
-	if identityapi.IsStaff(role) || role == identityapi.RoleSystem || pbx && role == callapi.RolePBX {
-		return role == identityapi.RoleAdmin, nil
+	if authz.Allowed(role, op) || role == identityapi.RoleSystem {
+		return authz.Allowed(role, authz.CallNumbersRead), nil
 	}
-	return false, problem.New(problem.CodePermissionDenied, "%s is for staff only", what)
+	rule, _ := authz.Lookup(op)
+	return false, problem.New(problem.CodePermissionDenied, "your role (%s) may not %s", role, rule.Summary)
 }
 
 // Agents lists the agents signed in to the hotline.
 func (h Handlers) Agents(ctx context.Context, _ callapi.ListAgents) (callapi.Agents, error) {
-	if _, err := mayRead(ctx, "the hotline's agents", true); err != nil {
+	if _, err := mayRead(ctx, authz.HotlineAgentList); err != nil {
 		return callapi.Agents{}, err
 	}
 	v, err := h.board.Do(ctx, func(b *acd.Board, _ time.Time) (any, error) {
@@ -78,7 +82,7 @@ func (h Handlers) Agents(ctx context.Context, _ callapi.ListAgents) (callapi.Age
 // Call returns one call, current: a waiting call's place in the queue is
 // where it is now.
 func (h Handlers) Call(ctx context.Context, q callapi.CallTarget) (callapi.Call, error) {
-	admin, err := mayRead(ctx, "a call", true)
+	admin, err := mayRead(ctx, authz.CallRead)
 	if err != nil {
 		return callapi.Call{}, err
 	}
@@ -92,7 +96,7 @@ func (h Handlers) Call(ctx context.Context, q callapi.CallTarget) (callapi.Call,
 	if !ok {
 		return callapi.Call{}, problem.NotFound("call", q.CallID)
 	}
-	if !identityapi.IsStaff(rpc.CallerFrom(ctx).Role) {
+	if !authz.Allowed(rpc.CallerFrom(ctx).Role, authz.CallNoteRead) {
 		c.Question, c.Resolution = "", "" // the agent's note is for staff
 	}
 	if c.Status != callapi.StatusQueued {
@@ -113,7 +117,7 @@ func (h Handlers) Call(ctx context.Context, q callapi.CallTarget) (callapi.Call,
 
 // List returns a page of calls, newest first.
 func (h Handlers) List(ctx context.Context, q callapi.ListCalls) (callapi.CallPage, error) {
-	admin, err := mayRead(ctx, "the call list", false)
+	admin, err := mayRead(ctx, authz.CallList)
 	if err != nil {
 		return callapi.CallPage{}, err
 	}
@@ -128,7 +132,7 @@ const MaxStatsRange = 366 * 24 * time.Hour
 
 // Stats returns the hotline figures.
 func (h Handlers) Stats(ctx context.Context, q callapi.GetStats) (callapi.Stats, error) {
-	if _, err := mayRead(ctx, "the hotline figures", false); err != nil {
+	if _, err := mayRead(ctx, authz.CallStats); err != nil {
 		return callapi.Stats{}, err
 	}
 	bad := problem.CheckPeriod(nil, q.From, q.To, MaxStatsRange, "366 days")
@@ -150,7 +154,7 @@ func (h Handlers) Stats(ctx context.Context, q callapi.GetStats) (callapi.Stats,
 
 // PBXKeys lists the PBX keys (admins).
 func (h Handlers) PBXKeys(ctx context.Context, _ struct{}) (callapi.PBXKeys, error) {
-	if rpc.CallerFrom(ctx).Role != identityapi.RoleAdmin {
+	if !authz.Allowed(rpc.CallerFrom(ctx).Role, authz.PBXKeyList) {
 		return callapi.PBXKeys{}, problem.New(problem.CodePermissionDenied, "PBX keys are for admins only")
 	}
 	if err := h.fresh.CatchUp(ctx); err != nil {

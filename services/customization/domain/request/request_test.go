@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"helpdesk/contracts/authz"
 	"helpdesk/contracts/custapi"
 	"helpdesk/contracts/events"
 	"helpdesk/contracts/identityapi"
@@ -13,12 +14,15 @@ import (
 )
 
 var (
-	t0        = time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
-	owner     = identityapi.Actor{ID: "cust", Role: identityapi.RoleCustomer}
-	stranger  = identityapi.Actor{ID: "other", Role: identityapi.RoleCustomer}
-	agent     = identityapi.Actor{ID: "agent", Role: identityapi.RoleAgent}
-	admin     = identityapi.Actor{ID: "boss", Role: identityapi.RoleAdmin}
-	submitted = custapi.Submitted{Kind: custapi.KindNewFeature, Title: "考试成绩导出为 Excel", Requester: "cust", TicketIDs: []string{}}
+	t0       = time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
+	owner    = identityapi.Actor{ID: "cust", Role: identityapi.RoleCustomer}
+	stranger = identityapi.Actor{ID: "other", Role: identityapi.RoleCustomer}
+	agent    = identityapi.Actor{ID: "agent", Role: identityapi.RoleAgent}
+	admin    = identityapi.Actor{ID: "boss", Role: identityapi.RoleAdmin}
+	// supervisor works requests as staff do; auditor is no business user.
+	supervisor = identityapi.Actor{ID: "sup", Role: identityapi.RoleSupervisor}
+	auditor    = identityapi.Actor{ID: "aud", Role: identityapi.RoleAuditor}
+	submitted  = custapi.Submitted{Kind: custapi.KindNewFeature, Title: "考试成绩导出为 Excel", Requester: "cust", TicketIDs: []string{}}
 )
 
 // valid is a step with the fields it needs.
@@ -125,14 +129,15 @@ func TestWorkflow(t *testing.T) {
 		custapi.StepAccept: custapi.StatusAccepted, custapi.StepRework: custapi.StatusInDevelopment,
 		custapi.StepCancel: custapi.StatusCancelled,
 	}
-	actors := map[string]identityapi.Actor{"requester": owner, "another customer": stranger, "agent": agent, "admin": admin}
+	actors := map[string]identityapi.Actor{"requester": owner, "another customer": stranger, "agent": agent, "admin": admin,
+		"supervisor": supervisor, "auditor": auditor}
 	taken := 0
 	for _, step := range custapi.Steps {
 		for _, status := range custapi.Statuses {
 			for name, by := range actors {
 				t.Run(fmt.Sprintf("%s from %s by %s", step, status, name), func(t *testing.T) {
 					r, envs := inStatus(t, status)
-					mayTake := by == owner && !staffSteps[step] || (by == agent || by == admin) && staffSteps[step]
+					mayTake := by == owner && !staffSteps[step] || (by == agent || by == admin || by == supervisor) && staffSteps[step]
 					leaves := false
 					for _, s := range allowed[step] {
 						leaves = leaves || s == status
@@ -164,10 +169,10 @@ func TestWorkflow(t *testing.T) {
 			}
 		}
 	}
-	// Staff steps leave 8 statuses in all, each taken by an agent or an
-	// admin (16); the requester's steps leave 13 (13).
-	if taken != 29 {
-		t.Fatalf("%d allowed step/status/role combinations, want 29", taken)
+	// Staff steps leave 8 statuses in all, each taken by an agent, a
+	// supervisor or an admin (24); the requester's steps leave 13 (13).
+	if taken != 37 {
+		t.Fatalf("%d allowed step/status/role combinations, want 37", taken)
 	}
 }
 
@@ -253,5 +258,20 @@ func TestRework_loop_and_scope_change(t *testing.T) {
 	r = fold(t, append(envs, envelope(t, evs[0], owner, len(envs)+1)))
 	if _, err := r.Take(owner, valid(custapi.StepCancel)); problem.CodeOf(err) != problem.CodeConflict || containsStep(r.Steps(owner), custapi.StepCancel) {
 		t.Fatalf("cancel after development started: %v, steps %v", err, r.Steps(owner))
+	}
+}
+
+// TestStaffSteps_match_the_authorization_matrix keeps the gateway's
+// operation of each step route (contracts/authz) the same as the workflow
+// here: staff steps are customization work, the rest the requester's.
+func TestStaffSteps_match_the_authorization_matrix(t *testing.T) {
+	for _, step := range custapi.Steps {
+		want := authz.CustomizationDecide
+		if staffSteps[step] {
+			want = authz.CustomizationWork
+		}
+		if got := authz.CustomizationStep(step); got != want {
+			t.Errorf("authz.CustomizationStep(%q) = %s, want %s", step, got, want)
+		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	"helpdesk/contracts/authz"
 	"helpdesk/contracts/custapi"
 	"helpdesk/contracts/events"
 	"helpdesk/contracts/problem"
@@ -17,15 +18,15 @@ func (r *Request) Version() uint64 { return r.version }
 func (r *Request) Requester() string { return r.requester }
 
 // CanView tells whether the actor may see the request: its requester,
-// staff and internal components.
+// roles the matrix lets see every request (staff) and internal components.
 func (r *Request) CanView(a Actor) bool {
-	return a.IsStaff() || a.IsSystem() || a.ID == r.requester
+	return authz.Allowed(a.Role, authz.CustomizationReadAll) || a.IsSystem() || a.ID != "" && a.ID == r.requester
 }
 
 // may tells whether the actor is who the rule names.
 func (r *Request) may(a Actor, ru rule) bool {
 	if ru.by == staff {
-		return a.IsStaff()
+		return authz.Allowed(a.Role, authz.CustomizationWork)
 	}
 	return a.ID == r.requester
 }

@@ -6,6 +6,7 @@ import (
 	"context"
 	"strings"
 
+	"helpdesk/contracts/authz"
 	"helpdesk/contracts/events"
 	"helpdesk/contracts/kbapi"
 	"helpdesk/contracts/problem"
@@ -65,7 +66,7 @@ func (h ArticleHandler) Handle(ctx context.Context, req kbapi.GetArticle) (kbapi
 	if v.Feedback, err = h.feedback.Feedback(ctx, a.ID()); err != nil {
 		return kbapi.Article{}, err
 	}
-	if a.Status() == kbapi.StatusPublished && !who.IsStaff() {
+	if a.Status() == kbapi.StatusPublished && !authz.Allowed(who.Role, authz.KBArticleReadDrafts) {
 		h.views.CountView(a.ID())
 	}
 	return v, nil
@@ -111,7 +112,7 @@ func (h ListArticlesHandler) Handle(ctx context.Context, req kbapi.ListArticles)
 	default:
 		return kbapi.ArticlePage{}, problem.InvalidArgument("status", "must be draft, published or archived")
 	}
-	if who := actor(ctx); !who.IsStaff() {
+	if who := actor(ctx); !authz.Allowed(who.Role, authz.KBArticleReadDrafts) {
 		if f.Status != "" && f.Status != kbapi.StatusPublished {
 			return kbapi.ArticlePage{Items: []kbapi.ArticleSummary{}}, nil
 		}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/pmezard/go-difflib/difflib"
 
+	"helpdesk/contracts/authz"
 	"helpdesk/contracts/kbapi"
 	"helpdesk/contracts/problem"
 )
@@ -30,11 +31,11 @@ func (h VersionsHandler) Handle(ctx context.Context, req kbapi.GetVersions) (kba
 	if err != nil {
 		return kbapi.Versions{}, err
 	}
-	if who := actor(ctx); !who.IsStaff() {
+	if who := actor(ctx); !authz.Allowed(who.Role, authz.KBArticleVersions) {
 		if !a.CanRead(who) {
 			return kbapi.Versions{}, problem.NotFound("article", req.ArticleID)
 		}
-		return kbapi.Versions{}, problem.New(problem.CodePermissionDenied, "only agents and admins can see an article's versions")
+		return kbapi.Versions{}, problem.New(problem.CodePermissionDenied, "only agents, supervisors and admins can see an article's versions")
 	}
 	out := kbapi.Versions{ArticleID: a.ID(), Versions: []kbapi.Version{}}
 	for _, e := range evs {

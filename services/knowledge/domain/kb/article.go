@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"helpdesk/contracts/authz"
 	"helpdesk/contracts/events"
 	"helpdesk/contracts/kbapi"
 	"helpdesk/contracts/problem"
@@ -37,8 +38,8 @@ type Article struct {
 // the system from a source) and returns its article.drafted event.
 // categoryExists tells whether content.CategoryID, if set, names a category.
 func Draft(a Actor, c kbapi.Content, categoryExists bool, source *kbapi.ArticleSource) ([]events.Payload, error) {
-	if !a.IsStaff() && !a.IsSystem() {
-		return nil, denied("only agents and admins can write articles")
+	if !authz.Allowed(a.Role, authz.KBArticleDraft) && !a.IsSystem() {
+		return nil, denied("only agents, supervisors and admins can write articles")
 	}
 	c, err := checkContent(c, categoryExists)
 	if err != nil {
@@ -91,8 +92,8 @@ type Patch struct {
 // the next version. An edit that changes nothing records nothing. Archived
 // articles cannot be edited: publish (restore) them first.
 func (ar *Article) Edit(a Actor, p Patch, categoryExists bool) ([]events.Payload, error) {
-	if !a.IsStaff() {
-		return nil, denied("only agents and admins can edit articles")
+	if !authz.Allowed(a.Role, authz.KBArticleEdit) {
+		return nil, denied("only agents, supervisors and admins can edit articles")
 	}
 	if ar.status == kbapi.StatusArchived {
 		return nil, ar.invalid("edit")
@@ -150,8 +151,8 @@ func checkPublishable(c kbapi.Content) error {
 // Publish makes a draft (or an archived article, again) visible to every
 // reader. Nothing is published without a person: the system cannot.
 func (ar *Article) Publish(a Actor) ([]events.Payload, error) {
-	if !a.IsStaff() {
-		return nil, denied("only agents and admins can publish articles")
+	if !authz.Allowed(a.Role, authz.KBArticlePublish) {
+		return nil, denied("only agents, supervisors and admins can publish articles")
 	}
 	if ar.status == kbapi.StatusPublished {
 		return nil, ar.invalid("publish")
@@ -164,8 +165,8 @@ func (ar *Article) Publish(a Actor) ([]events.Payload, error) {
 
 // Archive withdraws a draft or published article from readers.
 func (ar *Article) Archive(a Actor, reason string) ([]events.Payload, error) {
-	if !a.IsStaff() {
-		return nil, denied("only agents and admins can archive articles")
+	if !authz.Allowed(a.Role, authz.KBArticleArchive) {
+		return nil, denied("only agents, supervisors and admins can archive articles")
 	}
 	if bad := problem.CheckText(nil, "reason", reason, 2000, false, true); len(bad) > 0 {
 		return nil, problem.Validation(bad...)
@@ -243,7 +244,7 @@ func (ar *Article) Status() string { return ar.status }
 // CanRead tells whether a reader may see the article: everyone sees
 // published articles, only staff see drafts and archived ones.
 func (ar *Article) CanRead(a Actor) bool {
-	return ar.status == kbapi.StatusPublished || a.IsStaff() || a.IsSystem()
+	return ar.status == kbapi.StatusPublished || authz.Allowed(a.Role, authz.KBArticleReadDrafts) || a.IsSystem()
 }
 
 // View is the article as clients see it; feedback comes from the read model.

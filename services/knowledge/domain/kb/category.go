@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"helpdesk/contracts/authz"
 	"helpdesk/contracts/events"
 	"helpdesk/contracts/kbapi"
 	"helpdesk/contracts/problem"
@@ -24,11 +25,12 @@ type Category struct {
 	updatedAt time.Time
 }
 
-// CreateCategory validates a new category. Only admins manage categories.
+// CreateCategory validates a new category. Only supervisors and admins
+// manage categories.
 // parentExists tells whether the parent (if any) was found.
 func CreateCategory(a Actor, name, parentID string, parentExists bool) ([]events.Payload, error) {
-	if !a.IsAdmin() {
-		return nil, denied("only admins can manage categories")
+	if !authz.Allowed(a.Role, authz.KBCategoryManage) {
+		return nil, denied("only supervisors and admins can manage categories")
 	}
 	name = strings.TrimSpace(name)
 	if bad := problem.CheckText(nil, "name", name, MaxCategoryName, true, false); len(bad) > 0 {
@@ -42,8 +44,8 @@ func CreateCategory(a Actor, name, parentID string, parentExists bool) ([]events
 
 // Rename gives the category a new name; the same name changes nothing.
 func (c *Category) Rename(a Actor, name string) ([]events.Payload, error) {
-	if !a.IsAdmin() {
-		return nil, denied("only admins can manage categories")
+	if !authz.Allowed(a.Role, authz.KBCategoryManage) {
+		return nil, denied("only supervisors and admins can manage categories")
 	}
 	name = strings.TrimSpace(name)
 	if bad := problem.CheckText(nil, "name", name, MaxCategoryName, true, false); len(bad) > 0 {
@@ -60,8 +62,8 @@ func (c *Category) Rename(a Actor, name string) ([]events.Payload, error) {
 // tree is now; parentExists tells whether the parent was found. A category
 // cannot move under itself or under one of its descendants.
 func (c *Category) Move(a Actor, parentID string, parentExists bool, parentPath []string) ([]events.Payload, error) {
-	if !a.IsAdmin() {
-		return nil, denied("only admins can manage categories")
+	if !authz.Allowed(a.Role, authz.KBCategoryManage) {
+		return nil, denied("only supervisors and admins can manage categories")
 	}
 	if parentID == c.parentID {
 		return nil, nil

@@ -3,6 +3,7 @@ package kb
 import (
 	"time"
 
+	"helpdesk/contracts/authz"
 	"helpdesk/contracts/events"
 	"helpdesk/contracts/kbapi"
 )
@@ -20,7 +21,7 @@ type Feedback struct {
 // Vote records the actor's vote on a published article; repeating the same
 // vote records nothing.
 func (f *Feedback) Vote(a Actor, helpful, published bool) ([]events.Payload, error) {
-	if !signedIn(a) || a.IsSystem() {
+	if !signedIn(a) || !authz.Allowed(a.Role, authz.KBArticleVote) {
 		return nil, denied("only signed-in users can vote")
 	}
 	if !published {

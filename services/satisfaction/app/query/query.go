@@ -6,7 +6,7 @@ import (
 	"context"
 	"time"
 
-	"helpdesk/contracts/identityapi"
+	"helpdesk/contracts/authz"
 	"helpdesk/contracts/problem"
 	"helpdesk/contracts/satapi"
 	"helpdesk/infra/rpc"
@@ -64,7 +64,7 @@ func (h Handlers) ListSurveys(ctx context.Context, q satapi.ListSurveys) (satapi
 		return satapi.SurveyPage{}, err
 	}
 	respondent := ""
-	if q.Mine || !identityapi.IsStaff(c.Role) {
+	if q.Mine || !authz.Allowed(c.Role, authz.SurveyReadAll) {
 		respondent = c.ID
 	}
 	return h.model.ListSurveys(ctx, SurveyFilter{Respondent: respondent, Status: q.Status, Limit: q.Limit, Cursor: q.Cursor})
@@ -72,7 +72,7 @@ func (h Handlers) ListSurveys(ctx context.Context, q satapi.ListSurveys) (satapi
 
 // ListFollowUps lists follow-ups (staff).
 func (h Handlers) ListFollowUps(ctx context.Context, q satapi.ListFollowUps) (satapi.FollowUpPage, error) {
-	if err := staffOnly(ctx, "follow-ups"); err != nil {
+	if err := may(ctx, authz.SatisfactionFollowUpList); err != nil {
 		return satapi.FollowUpPage{}, err
 	}
 	switch q.Status {
@@ -88,7 +88,7 @@ func (h Handlers) ListFollowUps(ctx context.Context, q satapi.ListFollowUps) (sa
 
 // Stats returns the satisfaction figures (staff).
 func (h Handlers) Stats(ctx context.Context, q satapi.GetStats) (satapi.Stats, error) {
-	if err := staffOnly(ctx, "satisfaction figures"); err != nil {
+	if err := may(ctx, authz.SatisfactionStats); err != nil {
 		return satapi.Stats{}, err
 	}
 	bad := problem.CheckPeriod(nil, q.From, q.To, MaxStatsRange, "366 days")
@@ -103,9 +103,12 @@ func (h Handlers) Stats(ctx context.Context, q satapi.GetStats) (satapi.Stats, e
 	return h.model.Stats(ctx, q, h.clock())
 }
 
-func staffOnly(ctx context.Context, what string) error {
-	if !identityapi.IsStaff(rpc.CallerFrom(ctx).Role) {
-		return problem.New(problem.CodePermissionDenied, "%s are for staff only", what)
+// may refuses a caller whose role the authorization matrix does not allow op.
+func may(ctx context.Context, op authz.Operation) error {
+	role := rpc.CallerFrom(ctx).Role
+	if !authz.Allowed(role, op) {
+		rule, _ := authz.Lookup(op)
+		return problem.New(problem.CodePermissionDenied, "your role (%s) may not %s", role, rule.Summary)
 	}
 	return nil
 }

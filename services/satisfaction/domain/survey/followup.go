@@ -6,6 +6,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"helpdesk/contracts/authz"
 	"helpdesk/contracts/events"
 	"helpdesk/contracts/identityapi"
 	"helpdesk/contracts/problem"
@@ -68,8 +69,8 @@ func (f *FollowUp) Complete(a identityapi.Actor, contact, outcome string) ([]eve
 	if f.opened == nil {
 		return nil, problem.NotFound("follow-up", f.id)
 	}
-	if !a.IsAdmin() {
-		return nil, problem.New(problem.CodePermissionDenied, "follow-ups are completed by supervisors (admins)")
+	if !authz.Allowed(a.Role, authz.SatisfactionFollowUpComplete) {
+		return nil, problem.New(problem.CodePermissionDenied, "follow-ups are completed by supervisors and admins")
 	}
 	contact, outcome = strings.TrimSpace(contact), strings.TrimSpace(outcome)
 	var bad []problem.FieldError

@@ -158,6 +158,8 @@ func TestFollowUp_Complete(t *testing.T) {
 		want             problem.Code
 	}{
 		{identityapi.Actor{ID: "a", Role: identityapi.RoleAgent}, "电话", "已解决", problem.CodePermissionDenied},
+		{identityapi.Actor{ID: "au", Role: identityapi.RoleAuditor}, "电话", "已解决", problem.CodePermissionDenied},
+		{identityapi.Actor{ID: "sup", Role: identityapi.RoleSupervisor}, "", "已解决", problem.CodeValidation}, // past the role check
 		{admin, "", "已解决", problem.CodeValidation},
 		{admin, "电话回访 13812345678", "客户表示满意", ""},
 	} {

@@ -4,8 +4,8 @@ import (
 	"context"
 	"time"
 
+	"helpdesk/contracts/authz"
 	"helpdesk/contracts/events"
-	"helpdesk/contracts/identityapi"
 	"helpdesk/contracts/problem"
 	"helpdesk/contracts/ticketapi"
 	"helpdesk/services/ticket/domain/ticket"
@@ -42,15 +42,16 @@ func NewAssignTicketHandler(d Deps, users UserDirectory) AssignTicketHandler {
 	return AssignTicketHandler{d: d, users: users}
 }
 
-// Handle assigns the ticket to cmd.Assignee, who must be an agent or admin.
+// Handle assigns the ticket to cmd.Assignee, whose role must work tickets
+// (an agent, a supervisor or an admin).
 func (h AssignTicketHandler) Handle(ctx context.Context, cmd ticketapi.AssignTicket) (ticketapi.Ticket, error) {
-	if identityapi.IsStaff(actorOf(ctx).Role) {
+	if authz.Allowed(actorOf(ctx).Role, authz.TicketAssign) {
 		role, err := roleOf(ctx, h.users, "assignee", cmd.Assignee)
 		if err != nil {
 			return ticketapi.Ticket{}, err
 		}
-		if !identityapi.IsStaff(role) {
-			return ticketapi.Ticket{}, problem.Validation(problem.FieldError{Field: "assignee", Message: "must be an agent or admin"})
+		if !authz.Allowed(role, authz.TicketWork) {
+			return ticketapi.Ticket{}, problem.Validation(problem.FieldError{Field: "assignee", Message: "must be an agent, a supervisor or an admin"})
 		}
 	}
 	return h.d.change(ctx, cmd.Target, func(t *ticket.Ticket, actor ticket.Actor, now time.Time) ([]events.Payload, error) {

@@ -5,8 +5,8 @@ import (
 
 	"github.com/google/uuid"
 
+	"helpdesk/contracts/authz"
 	"helpdesk/contracts/events"
-	"helpdesk/contracts/identityapi"
 	"helpdesk/contracts/problem"
 	"helpdesk/contracts/ticketapi"
 	"helpdesk/infra/aggregate"
@@ -33,14 +33,14 @@ func NewOpenTicketHandler(d Deps, users UserDirectory) OpenTicketHandler {
 // returns the ticket the first attempt opened.
 func (h OpenTicketHandler) Handle(ctx context.Context, cmd ticketapi.OpenTicket) (ticketapi.Ticket, error) {
 	actor := actorOf(ctx)
-	if cmd.Requester != "" && cmd.Requester != actor.ID && identityapi.IsStaff(actor.Role) {
+	if cmd.Requester != "" && cmd.Requester != actor.ID && authz.Allowed(actor.Role, authz.TicketOpenForOther) {
 		if _, err := roleOf(ctx, h.users, "requester", cmd.Requester); err != nil {
 			return ticketapi.Ticket{}, err
 		}
 	}
 	id := aggregate.IDFor(ctx)
 	if cmd.ID != "" {
-		if !identityapi.IsStaff(actor.Role) {
+		if !authz.Allowed(actor.Role, authz.TicketOpenForOther) {
 			return ticketapi.Ticket{}, problem.New(problem.CodePermissionDenied, "only staff choose a ticket's id")
 		}
 		if uuid.Validate(cmd.ID) != nil {

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"helpdesk/contracts/events"
-	"helpdesk/contracts/problem"
 	"helpdesk/contracts/ticketapi"
 	"helpdesk/infra/aggregate"
 	"helpdesk/infra/rpc"
@@ -41,22 +40,19 @@ func actorOf(ctx context.Context) ticket.Actor {
 }
 
 // change runs a domain method on the target ticket and returns the ticket as
-// the acting user may see it.
+// the acting user may see it. A ticket the user may not see is not found,
+// whatever version the command expects: the visibility check comes before
+// the If-Match comparison, so a stale version reveals nothing.
 func (d Deps) change(ctx context.Context, target ticketapi.Target, do func(t *ticket.Ticket, actor ticket.Actor, now time.Time) ([]events.Payload, error)) (ticketapi.Ticket, error) {
 	actor := actorOf(ctx)
-	t, err := d.Repo.Update(ctx, target.TicketID, target.ExpectedVersion, func(t *ticket.Ticket) ([]events.Payload, error) {
-		if !t.CanView(actor) {
-			return nil, errNotFound(target.TicketID)
-		}
-		return do(t, actor, d.Clock())
-	})
+	t, err := d.Repo.UpdateVisible(ctx, target.TicketID, target.ExpectedVersion,
+		func(t *ticket.Ticket) bool { return t.CanView(actor) },
+		func(t *ticket.Ticket) ([]events.Payload, error) { return do(t, actor, d.Clock()) })
 	if err != nil {
 		return ticketapi.Ticket{}, err
 	}
 	return t.View(actor), nil
 }
-
-func errNotFound(id string) error { return problem.NotFound("ticket", id) }
 
 // ChangeHandler runs one command that changes an existing ticket: it loads
 // the ticket named by the command, checks the caller may see it, runs the

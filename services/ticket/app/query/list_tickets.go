@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"helpdesk/contracts/authz"
 	"helpdesk/contracts/identityapi"
 	"helpdesk/contracts/problem"
 	"helpdesk/contracts/ticketapi"
@@ -61,7 +62,11 @@ func (h ListTicketsHandler) Handle(ctx context.Context, f ticketapi.ListTickets)
 	if len(bad) > 0 {
 		return ticketapi.Page{}, problem.Validation(bad...)
 	}
-	if !identityapi.IsStaff(caller.Role) && caller.Role != "system" {
+	system := caller.Role == identityapi.RoleSystem
+	if !system && !authz.Allowed(caller.Role, authz.TicketList) {
+		return ticketapi.Page{}, problem.New(problem.CodePermissionDenied, "your role (%s) may not list tickets", caller.Role)
+	}
+	if !system && !authz.Allowed(caller.Role, authz.TicketReadAll) {
 		f.Requester = caller.ID
 	}
 	return h.list.List(ctx, f)

@@ -5,8 +5,8 @@ import (
 	"strings"
 	"time"
 
+	"helpdesk/contracts/authz"
 	"helpdesk/contracts/events"
-	"helpdesk/contracts/identityapi"
 	"helpdesk/contracts/problem"
 	"helpdesk/contracts/ticketapi"
 )
@@ -30,8 +30,11 @@ func Open(id string, a Actor, cmd ticketapi.OpenTicket, now time.Time, p Policy,
 	switch {
 	case requester == "" || requester == a.ID:
 		requester = a.ID
-	case !a.IsStaff():
+	case !authz.Allowed(a.Role, authz.TicketOpenForOther):
 		return nil, nil, problem.New(problem.CodePermissionDenied, "customers can only open tickets for themselves")
+	}
+	if !authz.Allowed(a.Role, authz.TicketOpen) {
+		return nil, nil, denied(a, authz.TicketOpen)
 	}
 	if cmd.Priority == "" {
 		cmd.Priority = DefaultPriority
@@ -66,7 +69,7 @@ func Open(id string, a Actor, cmd ticketapi.OpenTicket, now time.Time, p Policy,
 // Assign gives the ticket to a staff member. A new ticket becomes assigned;
 // reassigning keeps the status.
 func (t *Ticket) Assign(a Actor, assignee string, now time.Time) ([]events.Payload, error) {
-	if err := staffOnly(a, "assign"); err != nil {
+	if err := may(a, authz.TicketAssign); err != nil {
 		return nil, err
 	}
 	if strings.TrimSpace(assignee) == "" {
@@ -83,7 +86,7 @@ func (t *Ticket) Assign(a Actor, assignee string, now time.Time) ([]events.Paylo
 
 // StartWork moves an assigned ticket to in_progress.
 func (t *Ticket) StartWork(a Actor, now time.Time) ([]events.Payload, error) {
-	if err := staffOnly(a, "start work on"); err != nil {
+	if err := may(a, authz.TicketStart); err != nil {
 		return nil, err
 	}
 	if t.status != ticketapi.StatusAssigned {
@@ -97,12 +100,15 @@ func (t *Ticket) StartWork(a Actor, now time.Time) ([]events.Payload, error) {
 // answer takes it back to in_progress. Resolved tickets take comments
 // without a change of status; closed tickets take nothing.
 func (t *Ticket) Reply(a Actor, replyID, body string, internal, awaitCustomer bool, now time.Time) ([]events.Payload, error) {
-	staff := a.IsStaff()
-	if !staff && a.ID != t.requester {
+	if !t.CanView(a) {
 		return nil, problem.NotFound("ticket", t.id)
 	}
-	if !staff && (internal || awaitCustomer) {
-		return nil, problem.New(problem.CodePermissionDenied, "only agents and admins can write internal notes or wait for the customer")
+	if err := may(a, authz.TicketReply); err != nil {
+		return nil, err
+	}
+	staff := authz.Allowed(a.Role, authz.TicketWork)
+	if (internal || awaitCustomer) && !(authz.Allowed(a.Role, authz.TicketInternalNote) && staff) {
+		return nil, problem.New(problem.CodePermissionDenied, "only agents, supervisors and admins can write internal notes or wait for the customer")
 	}
 	var bad []problem.FieldError
 	if bad = problem.CheckText(bad, "body", body, ticketapi.MaxReply, true, true); len(bad) > 0 {
@@ -133,7 +139,7 @@ func (t *Ticket) Reply(a Actor, replyID, body string, internal, awaitCustomer bo
 // Resolve records the resolution of an open ticket and starts the waiting
 // period after which it closes itself.
 func (t *Ticket) Resolve(a Actor, resolution string, now time.Time, p Policy, cal Calendar) ([]events.Payload, error) {
-	if err := staffOnly(a, "resolve"); err != nil {
+	if err := may(a, authz.TicketResolve); err != nil {
 		return nil, err
 	}
 	var bad []problem.FieldError
@@ -162,9 +168,9 @@ func (t *Ticket) Close(a Actor, reason string, now time.Time) ([]events.Payload,
 	switch {
 	case a.ID == t.requester && t.status == ticketapi.StatusResolved:
 		return t.record(now, ticketapi.Closed{Reason: reason, ConfirmedByRequester: true}), nil
-	case a.Role == identityapi.RoleAdmin:
+	case authz.Allowed(a.Role, authz.TicketCloseAny):
 		if reason == "" {
-			return nil, problem.Validation(problem.FieldError{Field: "reason", Message: "an admin closing a ticket must give a reason"})
+			return nil, problem.Validation(problem.FieldError{Field: "reason", Message: "an admin or supervisor closing a ticket must give a reason"})
 		}
 		return t.record(now, ticketapi.Closed{Reason: reason}), nil
 	case a.ID == t.requester:
@@ -174,7 +180,7 @@ func (t *Ticket) Close(a Actor, reason string, now time.Time) ([]events.Payload,
 	case a.IsSystem():
 		return nil, t.invalid("close")
 	}
-	return nil, problem.New(problem.CodePermissionDenied, "only the requester (confirming the resolution) or an admin can close a ticket")
+	return nil, problem.New(problem.CodePermissionDenied, "only the requester (confirming the resolution), a supervisor or an admin can close a ticket")
 }
 
 // AutoCloseDue reports whether the ticket waits for auto-close and its time
@@ -196,8 +202,11 @@ func (t *Ticket) AutoClose(now time.Time) ([]events.Payload, error) {
 // its resolution. It goes back to in_progress when it has an assignee and to
 // new otherwise, with a new resolution deadline.
 func (t *Ticket) Reopen(a Actor, reason string, now time.Time, p Policy, cal Calendar) ([]events.Payload, error) {
-	if !a.IsStaff() && a.ID != t.requester {
+	if !t.CanView(a) {
 		return nil, problem.NotFound("ticket", t.id)
+	}
+	if err := may(a, authz.TicketReopen); err != nil {
+		return nil, err
 	}
 	reason = strings.TrimSpace(reason)
 	var bad []problem.FieldError

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"time"
 
+	"helpdesk/contracts/authz"
 	"helpdesk/contracts/events"
 	"helpdesk/contracts/identityapi"
 	"helpdesk/contracts/problem"
@@ -149,14 +150,18 @@ func (t *Ticket) Status() string { return t.status }
 // Requester is the user id of the person the ticket is for.
 func (t *Ticket) Requester() string { return t.requester }
 
-// CanView reports whether the actor may see the ticket: staff and the system
-// see every ticket, customers their own.
+// CanView reports whether the actor may see the ticket: roles the matrix
+// lets read every ticket (staff, the auditor) and the system see every
+// ticket, anyone else the tickets they requested.
 func (t *Ticket) CanView(a Actor) bool {
-	return a.IsStaff() || a.IsSystem() || a.ID == t.requester
+	return authz.Allowed(a.Role, authz.TicketReadAll) || a.IsSystem() || a.ID != "" && a.ID == t.requester
 }
 
-// seesInternalNotes reports whether the actor may read internal notes.
-func seesInternalNotes(a Actor) bool { return a.IsStaff() || a.IsSystem() }
+// seesInternalNotes reports whether the actor may read internal notes:
+// agents, supervisors, admins and the system; never customers or auditors.
+func seesInternalNotes(a Actor) bool {
+	return authz.Allowed(a.Role, authz.TicketInternalNote) || a.IsSystem()
+}
 
 // CanSeeEvent reports whether the actor may see an event in a ticket's
 // history: everything but internal notes, which are for staff only.
@@ -206,9 +211,15 @@ func (t *Ticket) invalid(what string) error {
 	return problem.New(problem.CodeConflict, "cannot %s a ticket that is %s", what, t.status)
 }
 
-func staffOnly(a Actor, what string) error {
-	if a.IsStaff() {
+// may refuses an actor whose role the authorization matrix does not allow op.
+func may(a Actor, op authz.Operation) error {
+	if authz.Allowed(a.Role, op) {
 		return nil
 	}
-	return problem.New(problem.CodePermissionDenied, "only agents and admins can %s tickets", what)
+	return denied(a, op)
+}
+
+func denied(a Actor, op authz.Operation) error {
+	rule, _ := authz.Lookup(op)
+	return problem.New(problem.CodePermissionDenied, "your role (%s) may not %s", a.Role, rule.Summary)
 }
