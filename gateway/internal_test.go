@@ -20,7 +20,7 @@ func TestStatusOf_every_code(t *testing.T) {
 	want := map[problem.Code]int{
 		problem.CodeInvalidArgument: 400, problem.CodeValidation: 422, problem.CodeUnauthenticated: 401,
 		problem.CodePermissionDenied: 403, problem.CodeNotFound: 404, problem.CodeConflict: 409,
-		problem.CodePreconditionFailed: 412, problem.CodeTooManyRequests: 429, problem.CodeUnavailable: 503,
+		problem.CodePreconditionFailed: 412, problem.CodeTooManyRequests: 429, problem.CodeTooLarge: 413, problem.CodeUnavailable: 503,
 		problem.CodeInternal: 500,
 	}
 	for code, status := range want {

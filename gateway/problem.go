@@ -22,6 +22,7 @@ var statusOf = map[problem.Code]int{
 	problem.CodeConflict:           http.StatusConflict,
 	problem.CodePreconditionFailed: http.StatusPreconditionFailed,
 	problem.CodeTooManyRequests:    http.StatusTooManyRequests,
+	problem.CodeTooLarge:           http.StatusRequestEntityTooLarge,
 	problem.CodeUnavailable:        http.StatusServiceUnavailable,
 	problem.CodeInternal:           http.StatusInternalServerError,
 }
@@ -33,7 +34,7 @@ var codeOfStatus = map[int]problem.Code{
 	http.StatusForbidden:             problem.CodePermissionDenied,
 	http.StatusNotFound:              problem.CodeNotFound,
 	http.StatusMethodNotAllowed:      problem.CodeInvalidArgument,
-	http.StatusRequestEntityTooLarge: problem.CodeInvalidArgument,
+	http.StatusRequestEntityTooLarge: problem.CodeTooLarge,
 	http.StatusUnsupportedMediaType:  problem.CodeInvalidArgument,
 	http.StatusTooManyRequests:       problem.CodeTooManyRequests,
 	http.StatusServiceUnavailable:    problem.CodeUnavailable,
@@ -88,7 +89,7 @@ func toProblem(err error) Problem {
 		}
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			perr = problem.New(problem.CodeInvalidArgument, "the request body is larger than %d bytes", tooBig.Limit)
+			perr = problem.New(problem.CodeTooLarge, "the request body is larger than %d bytes", tooBig.Limit)
 		} else {
 			perr = problem.New(problem.CodeInternal, "internal error")
 		}

@@ -12,7 +12,6 @@ import (
 	"mime"
 	"net/http"
 	"os"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -22,8 +21,8 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"helpdesk/contracts/authz"
 	"helpdesk/contracts/callapi"
-	"helpdesk/contracts/identityapi"
 	"helpdesk/contracts/problem"
 	"helpdesk/contracts/subjects"
 	"helpdesk/infra/rpc"
@@ -38,10 +37,6 @@ var recordingTypes = map[string]string{
 	"audio/vnd.wave": "audio/wav",
 	"audio/mpeg":     "audio/mpeg",
 }
-
-// uploaders are the roles the call-record service lets upload recordings;
-// the gateway refuses the others before it reads their body.
-var uploaders = []string{callapi.RolePBX, identityapi.RoleAdmin}
 
 // transferTime bounds an upload or a playback: the server's read and write
 // timeouts are made for JSON, not for 64 MiB of audio.
@@ -71,8 +66,8 @@ type recordingAPI struct {
 }
 
 func (a *recordingAPI) register(g *echo.Group) {
-	g.PUT("/:call_id/recording", a.upload)
-	g.GET("/:call_id/recording", a.play)
+	handle(g, http.MethodPut, "/:call_id/recording", authz.CallRecordingUpload, a.upload)
+	handle(g, http.MethodGet, "/:call_id/recording", authz.CallRecordingPlay, a.play)
 }
 
 // recordingStore opens the recordings bucket once it exists.
@@ -137,8 +132,8 @@ func (a *recordingAPI) upload(c *echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if !slices.Contains(uploaders, callerOf(c).Role) {
-		return problem.New(problem.CodePermissionDenied, "uploading a recording is for %v only", uploaders)
+	if role := callerOf(c).Role; !authz.Allowed(role, authz.CallRecordingUpload) { // before the body is read
+		return problem.New(problem.CodePermissionDenied, "uploading a recording is not for your role (%s)", role)
 	}
 	contentType, err := recordingType(c.Request().Header.Get("Content-Type"))
 	if err != nil {
@@ -335,6 +330,12 @@ func (a *recordingAPI) play(c *echo.Context) error {
 		return fmt.Errorf("info of recording %s: %w", obj.Object, err)
 	}
 	h := c.Response().Header()
+	if emptySuffixRange(byteRange) {
+		// http.ServeContent answers "bytes=-0" with 206 and an empty
+		// body; RFC 9110 makes a zero-length suffix unsatisfiable.
+		h.Set("Content-Range", fmt.Sprintf("bytes */%d", info.Size))
+		return c.NoContent(http.StatusRequestedRangeNotSatisfiable)
+	}
 	h.Set("Content-Type", obj.ContentType)
 	h.Set("ETag", `"`+obj.SHA256+`"`)
 	h.Set("Accept-Ranges", "bytes")
@@ -429,4 +430,15 @@ func (r *objectReader) Close() error {
 	err := r.body.Close()
 	r.body = nil
 	return err
+}
+
+// emptySuffixRange tells whether a Range header asks for the last zero
+// bytes ("bytes=-0").
+func emptySuffixRange(byteRange string) bool {
+	spec, ok := strings.CutPrefix(strings.TrimSpace(byteRange), "bytes=")
+	if !ok {
+		return false
+	}
+	digits, ok := strings.CutPrefix(strings.TrimSpace(spec), "-")
+	return ok && digits != "" && strings.Trim(digits, "0") == ""
 }

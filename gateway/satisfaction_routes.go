@@ -9,6 +9,7 @@ import (
 
 	"github.com/labstack/echo/v5"
 
+	"helpdesk/contracts/authz"
 	"helpdesk/contracts/problem"
 	"helpdesk/contracts/satapi"
 	"helpdesk/contracts/subjects"
@@ -16,11 +17,11 @@ import (
 
 // satisfactionRoutes adds the surveys and satisfaction API.
 func (s *Server) satisfactionRoutes(authed *echo.Group) {
-	authed.GET("/surveys", s.listSurveys)
-	authed.GET("/surveys/:id", func(c *echo.Context) error {
+	handle(authed, http.MethodGet, "/surveys", authz.SurveyList, s.listSurveys)
+	handle(authed, http.MethodGet, "/surveys/:id", authz.SurveyRead, func(c *echo.Context) error {
 		return relay(s, c, subjects.ServiceSatisfaction, satapi.EndpointGetSurvey, satapi.SurveyTarget{SurveyID: c.Param("id")})
 	})
-	authed.POST("/surveys/:id/response", callCommand(s, subjects.ServiceSatisfaction, satapi.EndpointRespond, func(c *echo.Context) (any, error) {
+	handle(authed, http.MethodPost, "/surveys/:id/response", authz.SurveyRespond, callCommand(s, subjects.ServiceSatisfaction, satapi.EndpointRespond, func(c *echo.Context) (any, error) {
 		cmd := satapi.Respond{SurveyID: c.Param("id")}
 		err := decode(c, &struct {
 			Score      *int               `json:"score"`
@@ -30,9 +31,9 @@ func (s *Server) satisfactionRoutes(authed *echo.Group) {
 		}{&cmd.Score, &cmd.Comment, &cmd.Solved, &cmd.Dimensions})
 		return cmd, err
 	}))
-	authed.GET("/satisfaction/stats", s.satisfactionStats)
-	authed.GET("/satisfaction/followups", s.listFollowUps)
-	authed.POST("/satisfaction/followups/:id/complete", callCommand(s, subjects.ServiceSatisfaction, satapi.EndpointCompleteFollowUp, func(c *echo.Context) (any, error) {
+	handle(authed, http.MethodGet, "/satisfaction/stats", authz.SatisfactionStats, s.satisfactionStats)
+	handle(authed, http.MethodGet, "/satisfaction/followups", authz.SatisfactionFollowUpList, s.listFollowUps)
+	handle(authed, http.MethodPost, "/satisfaction/followups/:id/complete", authz.SatisfactionFollowUpComplete, callCommand(s, subjects.ServiceSatisfaction, satapi.EndpointCompleteFollowUp, func(c *echo.Context) (any, error) {
 		cmd := satapi.CompleteFollowUp{FollowUpID: c.Param("id")}
 		err := decode(c, &struct {
 			Contact *string `json:"contact"`
@@ -91,6 +92,16 @@ func (s *Server) satisfactionStats(c *echo.Context) error {
 	return c.Blob(http.StatusOK, "text/csv; charset=utf-8", body)
 }
 
+// csvText makes a text cell safe to open in a spreadsheet: a cell that
+// starts with =, +, -, @, a tab or a carriage return would be read as a
+// formula (CSV injection), so it gets a leading apostrophe.
+func csvText(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
+}
+
 // wantsCSV tells whether an Accept header asks for text/csv before JSON.
 func wantsCSV(accept string) bool {
 	for _, part := range strings.Split(accept, ",") {
@@ -115,7 +126,7 @@ func statsCSV(st satapi.Stats) ([]byte, error) {
 	rows := [][]string{{"group_by", "key", "issued", "responses", "csat", "avg_score", "response_rate", "followups", "followups_completed", "followups_overdue"}}
 	f := strconv.FormatFloat
 	add := func(key string, g satapi.Figures) {
-		rows = append(rows, []string{st.GroupBy, key, strconv.Itoa(g.Issued), strconv.Itoa(g.Responses),
+		rows = append(rows, []string{csvText(st.GroupBy), csvText(key), strconv.Itoa(g.Issued), strconv.Itoa(g.Responses),
 			f(g.CSAT, 'f', 4, 64), f(g.AvgScore, 'f', 4, 64), f(g.ResponseRate, 'f', 4, 64),
 			strconv.Itoa(g.FollowUps), strconv.Itoa(g.FollowUpsCompleted), strconv.Itoa(g.FollowUpsOverdue)})
 	}

@@ -67,13 +67,17 @@ func (s *Server) validate(next echo.HandlerFunc) echo.HandlerFunc {
 			body, err = io.ReadAll(http.MaxBytesReader(c.Response(), req.Body, s.cfg.BodyLimit))
 			var tooBig *http.MaxBytesError
 			if errors.As(err, &tooBig) {
-				return problem.New(problem.CodeInvalidArgument, "the request body is larger than %d bytes", s.cfg.BodyLimit)
+				return problem.New(problem.CodeTooLarge, "the request body is larger than %d bytes", s.cfg.BodyLimit)
 			}
 			if err != nil {
 				return problem.New(problem.CodeInvalidArgument, "cannot read the request body: %v", err)
 			}
 			if !utf8.Valid(body) {
 				return problem.New(problem.CodeInvalidArgument, "the request body is not valid UTF-8")
+			}
+			if key := duplicateKey(body); key != "" {
+				return &problem.Error{Code: problem.CodeInvalidArgument, Message: "malformed JSON body: a key appears twice in one object",
+					Fields: []problem.FieldError{{Field: key, Message: "duplicate key"}}}
 			}
 		}
 		if len(bytes.TrimSpace(body)) == 0 && req.Method == http.MethodPost {
@@ -117,8 +121,8 @@ func requestProblem(err error) error {
 		case *openapi3filter.RequestError:
 			if e.Parameter != nil {
 				param = e.Parameter.Name
-				if e.Parameter.In == openapi3.ParameterInHeader {
-					malformed = true // a bad header is a malformed request
+				if e.Parameter.In == openapi3.ParameterInHeader || e.Parameter.In == openapi3.ParameterInPath {
+					malformed = true // a bad header or path segment is a malformed request
 				}
 			}
 			if e.Err == nil {
@@ -179,4 +183,56 @@ func decode(c *echo.Context, v any) error {
 		return problem.New(problem.CodeInvalidArgument, "malformed JSON body: data after the JSON value")
 	}
 	return nil
+}
+
+// jsonObject is an object being read by duplicateKey: the keys seen so far,
+// and whether the next string token is a key.
+type jsonObject struct {
+	keys      map[string]bool
+	expectKey bool
+}
+
+// duplicateKey returns the first key that appears twice in one object of
+// the JSON document data, or "". encoding/json would silently keep the last
+// value, so {"title":"a","title":"b"} could pass a check of the first title
+// and store the second. A document that is not JSON gives "": the validator
+// reports it.
+func duplicateKey(data []byte) string {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	var stack []*jsonObject // nil entries are arrays
+	valueDone := func() {
+		if n := len(stack); n > 0 && stack[n-1] != nil {
+			stack[n-1].expectKey = true
+		}
+	}
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return ""
+		}
+		switch t := tok.(type) {
+		case json.Delim:
+			switch t {
+			case '{':
+				stack = append(stack, &jsonObject{keys: map[string]bool{}, expectKey: true})
+			case '[':
+				stack = append(stack, nil)
+			default:
+				stack = stack[:len(stack)-1]
+				valueDone()
+			}
+		case string:
+			if n := len(stack); n > 0 && stack[n-1] != nil && stack[n-1].expectKey {
+				top := stack[n-1]
+				if top.keys[t] {
+					return t
+				}
+				top.keys[t], top.expectKey = true, false
+				continue
+			}
+			valueDone()
+		default:
+			valueDone()
+		}
+	}
 }

@@ -22,6 +22,7 @@ const (
 	CodeConflict           Code = "conflict"            // 409: invalid state transition or duplicate
 	CodePreconditionFailed Code = "precondition_failed" // 412: stale If-Match version
 	CodeTooManyRequests    Code = "too_many_requests"   // 429
+	CodeTooLarge           Code = "too_large"           // 413: request body over the limit
 	CodeUnavailable        Code = "unavailable"         // 503
 	CodeInternal           Code = "internal"            // 500
 )

@@ -83,9 +83,10 @@ func TraceParent(ctx context.Context) (traceparent, tracestate string) {
 }
 
 // NewLogger returns a JSON slog logger that adds trace_id and span_id to every
-// record logged with a context carrying a span.
+// record logged with a context carrying a span, and masks personal data
+// (see MaskHandler).
 func NewLogger(w io.Writer, level slog.Level) *slog.Logger {
-	return slog.New(traceHandler{slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level})})
+	return slog.New(traceHandler{MaskHandler(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level}))})
 }
 
 type traceHandler struct{ slog.Handler }

@@ -30,7 +30,7 @@ func TestBadInput(t *testing.T) {
 		{"wrong type", a.customer, "POST", "/api/v1/tickets", `{"title":42}`, nil, 400},
 		{"not json", a.customer, "POST", "/api/v1/tickets", `{"title":`, nil, 400},
 		{"bad utf-8", a.customer, "POST", "/api/v1/tickets", []byte("{\"title\":\"\xff\xfe\"}"), nil, 400},
-		{"oversized body", a.customer, "POST", "/api/v1/tickets", `{"title":"x","description":"` + strings.Repeat("长", 1<<20) + `"}`, nil, 400},
+		{"oversized body", a.customer, "POST", "/api/v1/tickets", `{"title":"x","description":"` + strings.Repeat("长", 1<<20) + `"}`, nil, 413},
 		{"title too long", a.customer, "POST", "/api/v1/tickets", map[string]any{"title": strings.Repeat("长", 201)}, nil, 422},
 		{"description too long", a.customer, "POST", "/api/v1/tickets", map[string]any{"title": "x", "description": strings.Repeat("d", 20001)}, nil, 422},
 		{"bad priority", a.customer, "POST", "/api/v1/tickets", map[string]any{"title": "x", "priority": "P9"}, nil, 422},

@@ -17,9 +17,9 @@ import (
 	"helpdesk/contracts/events"
 	"helpdesk/contracts/problem"
 	"helpdesk/contracts/subjects"
+	"helpdesk/infra/pii"
 	"helpdesk/infra/sqlstore"
 	"helpdesk/services/callrecord/app/command"
-	"helpdesk/services/callrecord/domain/phone"
 )
 
 // CallList is the SQL read model of calls and PBX keys: a projection of the
@@ -353,7 +353,7 @@ func scanCall(row interface{ Scan(...any) error }, admin bool) (callapi.Call, in
 		return callapi.Call{}, 0, err
 	}
 	if !admin {
-		c.Caller = phone.Mask(c.Caller)
+		c.Caller = pii.MaskPhone(c.Caller)
 	}
 	if agentID != "" {
 		c.Agent = &callapi.AgentRef{ID: agentID, Extension: extension, WorkNumber: workNumber}
