@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"helpdesk/contracts/problem"
 )
@@ -39,7 +40,7 @@ func ParseFreeSWITCH(contentType string, body []byte) (Record, error) {
 	}
 	vars := map[string]string{}
 	for k, v := range raw.Variables {
-		if d, err := url.PathUnescape(v); err == nil {
+		if d, err := url.PathUnescape(v); err == nil && utf8.ValidString(d) {
 			v = d
 		}
 		vars[k] = v
@@ -140,7 +141,7 @@ func firstProfile(callflow json.RawMessage) (callerProfile, error) {
 
 func unescapeProfile(p callerProfile) callerProfile {
 	for _, s := range []*string{&p.CallerIDNumber, &p.DestinationNumber, &p.UUID} {
-		if d, err := url.PathUnescape(*s); err == nil {
+		if d, err := url.PathUnescape(*s); err == nil && utf8.ValidString(d) {
 			*s = d
 		}
 	}
