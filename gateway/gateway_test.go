@@ -13,10 +13,12 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"helpdesk/gateway"
+	"helpdesk/infra/auditlog"
 	"helpdesk/infra/launcher"
 	"helpdesk/infra/natsembed"
 	"helpdesk/infra/sqlstore/sqlstoretest"
@@ -26,16 +28,46 @@ const adminPassword = "Gw-Test-R00t!"
 
 var key = []byte("0123456789abcdef0123456789abcdef")
 
-// newGateway starts a gateway on an embedded NATS server, with the real
-// identity and ticket services unless bare is set.
+// newGateway starts a gateway on an embedded NATS server, with every
+// service unless bare is set.
 func newGateway(t *testing.T, bare bool) *httptest.Server {
 	t.Helper()
-	_, nc := natsembed.StartForTest(t)
+	services := launcher.Services
+	if bare {
+		services = nil
+	}
+	return startTestSystem(t, testSystem{services: services}).srv
+}
+
+// testSystem says which services startTestSystem runs and how, and holds
+// what it started.
+type testSystem struct {
+	// services to run (the admin "admin" is created with adminPassword
+	// when identity is among them); clock, if set, is the services' time;
+	// trail, if set, is the gateway's access trail.
+	services []string
+	clock    func() time.Time
+	trail    *auditlog.AccessTrail
+	// nc, gw and srv are the NATS connection, the gateway and its HTTP
+	// server.
+	nc  *nats.Conn
+	gw  *gateway.Server
+	srv *httptest.Server
+}
+
+// startTestSystem runs sys.services (read models in SQLite) and a gateway on
+// an embedded NATS server, or on sys.nc when it is set.
+func startTestSystem(t *testing.T, sys testSystem) testSystem {
+	t.Helper()
+	if sys.nc == nil {
+		_, sys.nc = natsembed.StartForTest(t)
+	}
 	logger := slog.New(slog.NewJSONHandler(io.Discard, nil))
-	if !bare {
+	if len(sys.services) > 0 {
 		parts, err := launcher.StartParts(context.Background(), launcher.PartsConfig{
-			Conn: nc, Services: launcher.Services, DB: sqlstoretest.SQLiteConfig(t), EnsureAdmin: true,
-			AdminPassword: adminPassword, Logger: logger, Registry: prometheus.NewRegistry(),
+			Conn: sys.nc, Services: sys.services, DB: sqlstoretest.SQLiteConfig(t), EnsureAdmin: true,
+			AdminPassword: adminPassword, Auth: launcher.Auth{AdminPasswordFinal: true}, Logger: logger,
+			Registry: prometheus.NewRegistry(), Clock: sys.clock,
 		})
 		if err != nil {
 			t.Fatal(err)
@@ -43,13 +75,13 @@ func newGateway(t *testing.T, bare bool) *httptest.Server {
 		t.Cleanup(func() { _ = parts.Stop(context.Background()) })
 	}
 	reg := prometheus.NewRegistry()
-	gw, err := gateway.New(gateway.Config{Conn: nc, SigningKey: key, Logger: logger, Registerer: reg, Gatherer: reg})
+	gw, err := gateway.New(gateway.Config{Conn: sys.nc, SigningKey: key, Logger: logger, Registerer: reg, Gatherer: reg, AccessTrail: sys.trail})
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(gw.Handler())
-	t.Cleanup(srv.Close)
-	return srv
+	sys.gw, sys.srv = gw, httptest.NewServer(gw.Handler())
+	t.Cleanup(sys.srv.Close)
+	return sys
 }
 
 type result struct {
@@ -90,7 +122,7 @@ func login(t *testing.T, srv *httptest.Server, user, password string) string {
 	if r.status != 200 {
 		t.Fatalf("login: %d %s", r.status, r.raw)
 	}
-	if r.body["token_type"] != "Bearer" || r.body["expires_in"].(float64) != 3600 {
+	if r.body["token_type"] != "Bearer" || r.body["expires_in"].(float64) != 900 {
 		t.Fatalf("token response %s", r.raw)
 	}
 	return r.body["access_token"].(string)
@@ -182,7 +214,7 @@ func TestMalformedRequests(t *testing.T) {
 		{"trailing garbage", "POST", "/api/v1/tickets", `{"title":"t"} {"title":"u"}`, nil, 400, ""},
 		{"not JSON", "POST", "/api/v1/tickets", `title=t`, nil, 400, ""},
 		{"invalid UTF-8", "POST", "/api/v1/tickets", "{\"title\":\"\xc3\x28\"}", nil, 400, ""},
-		{"oversized", "POST", "/api/v1/tickets", `{"title":"` + strings.Repeat("x", 1<<20) + `"}`, nil, 400, ""},
+		{"oversized", "POST", "/api/v1/tickets", `{"title":"` + strings.Repeat("x", 1<<20) + `"}`, nil, 413, ""},
 		{"empty body", "POST", "/api/v1/tickets", "", nil, 422, "title"},
 		{"201 Chinese characters", "POST", "/api/v1/tickets", `{"title":"` + strings.Repeat("长", 201) + `"}`, nil, 422, "title"},
 		{"bad enum", "POST", "/api/v1/tickets", `{"title":"t","channel":"fax"}`, nil, 422, "channel"},

@@ -21,12 +21,15 @@ import (
 
 	"helpdesk/contracts/subjects"
 	"helpdesk/gateway"
+	"helpdesk/infra/auditlog"
 	"helpdesk/infra/calendar"
 	"helpdesk/infra/eventstore"
 	"helpdesk/infra/natsembed"
 	"helpdesk/infra/sqlstore"
 	callrecord "helpdesk/services/callrecord/service"
 	customization "helpdesk/services/customization/service"
+	"helpdesk/services/identity/adapters/password"
+	userdomain "helpdesk/services/identity/domain/user"
 	identity "helpdesk/services/identity/service"
 	knowledge "helpdesk/services/knowledge/service"
 	satisfaction "helpdesk/services/satisfaction/service"
@@ -79,6 +82,35 @@ type UpConfig struct {
 	// Clock overrides time for the services (tests); default time.Now.
 	Clock  func() time.Time
 	Logger *slog.Logger
+	// Auth holds the account and session rules.
+	Auth Auth
+	// Edge configures the gateway's TLS, trusted proxies, rate limits, CORS
+	// and single sign-on.
+	Edge gateway.Edge
+	// AuditRetentionDays is how long the gateway's access trail (stream
+	// AUDIT) is kept: at least auditlog.MinRetentionDays; 0 means
+	// auditlog.DefaultRetentionDays.
+	AuditRetentionDays int
+}
+
+// Auth holds the account and session rules of the identity service and
+// the gateway.
+type Auth struct {
+	// Policy: lockout, password expiry, session idle timeout and lifetime
+	// (see identity.Config.Policy for the zero values).
+	Policy userdomain.Policy
+	// AccessTokenTTL is how long an access token is valid (gateway
+	// default 15 minutes).
+	AccessTokenTTL time.Duration
+	// Argon2 are the password hashing parameters (default OWASP minimum).
+	Argon2 password.Params
+	// AdminSetPasswordsFinal spares accounts created by an admin the
+	// password change at first login: tests and load generation only.
+	AdminSetPasswordsFinal bool
+	// AdminPasswordFinal spares the account "admin", when created with a
+	// given AdminPassword, the password change at first login: tests and
+	// load generation only (the CLI never sets it).
+	AdminPasswordFinal bool
 }
 
 func (c *UpConfig) setDefaults() {
@@ -104,7 +136,7 @@ func (c *UpConfig) setDefaults() {
 
 // System is a running all-in-one Helpdesk.
 type System struct {
-	// URL is the gateway's base URL, e.g. http://127.0.0.1:8080.
+	// URL is the gateway's base URL, e.g. http://127.0.0.1:8080 (https with TLS).
 	URL string
 	// NATSURL is the embedded NATS server's client URL.
 	NATSURL string
@@ -150,7 +182,8 @@ func Up(ctx context.Context, cfg UpConfig) (*System, error) {
 		Conn: nc, Services: Services, Gateway: true, Listen: cfg.Listen, DB: cfg.DB, IndexDir: cfg.IndexDir, SearchCache: cfg.SearchCache,
 		JWTSecret: cfg.JWTSecret, AdminPassword: cfg.AdminPassword, EnsureAdmin: true,
 		DeadlineInterval: cfg.DeadlineInterval, RecordingRetention: cfg.RecordingRetention, Holidays: cfg.Holidays, SurveyDays: cfg.SurveyDays,
-		Policy: cfg.Policy, Clock: cfg.Clock, Logger: cfg.Logger, Registry: reg,
+		Policy: cfg.Policy, Clock: cfg.Clock, Logger: cfg.Logger, Registry: reg, Auth: cfg.Auth,
+		Edge: cfg.Edge, AuditRetentionDays: cfg.AuditRetentionDays,
 	})
 	if err != nil {
 		nc.Close()
@@ -212,6 +245,12 @@ type PartsConfig struct {
 	Clock              func() time.Time
 	Logger             *slog.Logger
 	Registry           *prometheus.Registry
+	// Auth: see UpConfig.
+	Auth Auth
+	// Edge: see UpConfig.
+	Edge gateway.Edge
+	// AuditRetentionDays: see UpConfig.
+	AuditRetentionDays int
 }
 
 // Parts are running parts of Helpdesk.
@@ -228,6 +267,7 @@ type Parts struct {
 	customization *customization.Service
 	db            *sqlstore.DB
 	gateway       *gateway.Server
+	accessTrail   *auditlog.AccessTrail
 	served        chan error
 	// stops stop the services started, in the order they started.
 	stops []func() error
@@ -264,7 +304,9 @@ func StartParts(ctx context.Context, cfg PartsConfig) (_ *Parts, err error) {
 		var stop func() error
 		switch name {
 		case subjects.ServiceIdentity:
-			p.identity, err = identity.Start(identity.Config{Conn: cfg.Conn, Store: store, Logger: cfg.Logger, Registerer: cfg.Registry})
+			p.identity, err = identity.Start(identity.Config{Conn: cfg.Conn, Store: store, Logger: cfg.Logger, Registerer: cfg.Registry,
+				Policy: cfg.Auth.Policy, Argon2: cfg.Auth.Argon2, AdminSetPasswordsFinal: cfg.Auth.AdminSetPasswordsFinal,
+				AdminPasswordFinal: cfg.Auth.AdminPasswordFinal, Clock: cfg.Clock})
 			stop = func() error { return p.identity.Stop() }
 		case subjects.ServiceTicket:
 			p.Ticket, err = ticket.Start(ctx, ticket.Config{
@@ -335,8 +377,20 @@ func (p *Parts) startGateway(ctx context.Context, js jetstream.JetStream, cfg Pa
 			return fmt.Errorf("token signing key: %w", err)
 		}
 	}
+	days := cfg.AuditRetentionDays
+	if days == 0 {
+		days = auditlog.DefaultRetentionDays
+	}
+	trail, err := auditlog.NewAccessTrail(ctx, auditlog.AccessTrailConfig{
+		Conn: cfg.Conn, RetentionDays: days, Logger: cfg.Logger, Registerer: cfg.Registry,
+	})
+	if err != nil {
+		return err
+	}
+	p.accessTrail = trail
 	gw, err := gateway.New(gateway.Config{
 		Conn: cfg.Conn, SigningKey: key, Logger: cfg.Logger, Registerer: cfg.Registry, Gatherer: cfg.Registry,
+		TokenTTL: cfg.Auth.AccessTokenTTL, Edge: cfg.Edge, AccessTrail: trail,
 	})
 	if err != nil {
 		return err
@@ -345,7 +399,11 @@ func (p *Parts) startGateway(ctx context.Context, js jetstream.JetStream, cfg Pa
 	if err != nil {
 		return fmt.Errorf("gateway listen on %s: %w", cfg.Listen, err)
 	}
-	p.gateway, p.URL, p.served = gw, "http://"+ln.Addr().String(), make(chan error, 1)
+	scheme := "http://"
+	if gw.TLS() {
+		scheme = "https://"
+	}
+	p.gateway, p.URL, p.served = gw, scheme+ln.Addr().String(), make(chan error, 1)
 	go func() { p.served <- gw.Serve(ln) }()
 	return nil
 }
@@ -357,6 +415,10 @@ func (p *Parts) Stop(ctx context.Context) error {
 	if p.gateway != nil {
 		errs = append(errs, p.gateway.Shutdown(ctx))
 		p.gateway = nil
+	}
+	if p.accessTrail != nil {
+		errs = append(errs, p.accessTrail.Close(ctx))
+		p.accessTrail = nil
 	}
 	for i := len(p.stops) - 1; i >= 0; i-- {
 		errs = append(errs, p.stops[i]())

@@ -5,6 +5,8 @@
 //	helpdesk gateway                 the REST gateway against a NATS server
 //	helpdesk projections rebuild <name>   rebuild a read model from its events
 //	helpdesk projections status      show every projection's position and lag
+//	helpdesk replay [filters]        stream stored events for an audit
+//	helpdesk audit verify [--stream] check the event log's hash chains
 //	helpdesk version                 print the version
 //
 // Every flag can also be set by the environment variable named in its help.
@@ -56,6 +58,8 @@ commands:
   gateway                     run the REST gateway against --nats-url
   projections status          show projection positions
   projections rebuild <name>  rebuild a projection from its events
+  replay [filters]            stream stored events for an audit (jsonl or csv)
+  audit verify [--stream S]   check the hash chains of the event log
   version                     print the version
 
 Run 'helpdesk <command> -h' for the flags of a command.
@@ -77,6 +81,10 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return serveGateway(ctx, args[1:], stdout, stderr)
 	case "projections":
 		return projections(ctx, args[1:], stdout, stderr)
+	case "audit":
+		return audit(ctx, args[1:], stdout, stderr)
+	case "replay":
+		return replay(ctx, args[1:], stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "helpdesk", version)
 		return nil
@@ -219,7 +227,22 @@ func up(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	listen := fs.String("listen", env("HELPDESK_LISTEN", "127.0.0.1:8080"), "REST gateway address (HELPDESK_LISTEN)")
 	natsListen := fs.String("nats-listen", env("HELPDESK_NATS_LISTEN", natsembed.DefaultListen), "embedded NATS client address, for integrations and the CLI (HELPDESK_NATS_LISTEN)")
 	natsSync := fs.String("nats-sync", env("HELPDESK_NATS_SYNC", "1s"), "when the embedded JetStream fsyncs: 'always' (every acknowledged write, slower) or an interval such as 1s (HELPDESK_NATS_SYNC)")
+	var af authFlags
+	af.register(fs, true)
+	ef := registerEdge(fs)
+	auditDays := auditRetentionFlag(fs)
 	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if err := checkAuditRetention(*auditDays); err != nil {
+		return err
+	}
+	auth, err := af.auth()
+	if err != nil {
+		return err
+	}
+	edge, err := ef.edge()
+	if err != nil {
 		return err
 	}
 	syncAlways, syncInterval, err := parseSync(*natsSync)
@@ -240,7 +263,8 @@ func up(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		DataDir: *dataDir, Listen: *listen, NATSListen: *natsListen, NATSSyncAlways: syncAlways, NATSSyncInterval: syncInterval,
 		AdminPassword: os.Getenv("HELPDESK_ADMIN_PASSWORD"), JWTSecret: os.Getenv("HELPDESK_JWT_SECRET"),
 		DB: c.db(*dataDir + "/readmodels.db"), SearchCache: c.cacheSize(), RecordingRetention: c.retentionDays, Policy: policy, Logger: log,
-		Holidays: c.holidaysFile(*dataDir), SurveyDays: c.surveyDays,
+		Holidays: c.holidaysFile(*dataDir), SurveyDays: c.surveyDays, Auth: auth, Edge: edge,
+		AuditRetentionDays: *auditDays,
 	})
 	if err != nil {
 		return err
@@ -272,18 +296,6 @@ func parseSync(v string) (always bool, interval time.Duration, err error) {
 		return false, 0, fmt.Errorf("--nats-sync: want 'always' or a positive duration such as 1s, got %q", v)
 	}
 	return false, d, nil
-}
-
-func natsFlag(fs *flag.FlagSet) *string {
-	return fs.String("nats-url", env("HELPDESK_NATS_URL", "nats://"+natsembed.DefaultListen), "NATS server URL (HELPDESK_NATS_URL)")
-}
-
-func connect(url, name string) (*nats.Conn, error) {
-	nc, err := nats.Connect(url, nats.Name(name), nats.MaxReconnects(-1), nats.RetryOnFailedConnect(false))
-	if err != nil {
-		return nil, fmt.Errorf("connect to %s: %w", url, err)
-	}
-	return nc, nil
 }
 
 // runParts runs parts of Helpdesk against an external NATS server until
@@ -326,7 +338,13 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	natsURL := natsFlag(fs)
 	dataDir := fs.String("data-dir", env("HELPDESK_DATA_DIR", "./data"), "where the SQLite read models and search indexes are kept (HELPDESK_DATA_DIR)")
 	admin := fs.Bool("ensure-admin", false, "identity only: create the account 'admin' (HELPDESK_ADMIN_PASSWORD or generated) if missing")
+	var af authFlags
+	af.register(fs, true)
 	if err := parse(fs, args[1:]); err != nil {
+		return err
+	}
+	auth, err := af.auth()
+	if err != nil {
 		return err
 	}
 	log, policy, err := c.setup(stderr)
@@ -343,6 +361,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	cfg := launcher.PartsConfig{
 		Conn: nc, Services: []string{name}, DB: c.db(*dataDir + "/" + name + ".db"), IndexDir: filepath.Join(*dataDir, "search"), SearchCache: c.cacheSize(),
 		RecordingRetention: c.retentionDays, Holidays: c.holidaysFile(*dataDir), SurveyDays: c.surveyDays, EnsureAdmin: *admin, AdminPassword: os.Getenv("HELPDESK_ADMIN_PASSWORD"), Policy: policy, Logger: log, Registry: launcher.NewRegistry(),
+		Auth: auth,
 	}
 	return runParts(ctx, nc, cfg, "service "+name, stdout)
 }
@@ -353,7 +372,22 @@ func serveGateway(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	c.register(fs, false)
 	natsURL := natsFlag(fs)
 	listen := fs.String("listen", env("HELPDESK_LISTEN", "127.0.0.1:8080"), "REST gateway address (HELPDESK_LISTEN)")
+	var af authFlags
+	af.register(fs, false)
+	ef := registerEdge(fs)
+	auditDays := auditRetentionFlag(fs)
 	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if err := checkAuditRetention(*auditDays); err != nil {
+		return err
+	}
+	auth, err := af.auth()
+	if err != nil {
+		return err
+	}
+	edge, err := ef.edge()
+	if err != nil {
 		return err
 	}
 	log, _, err := c.setup(stderr)
@@ -366,7 +400,7 @@ func serveGateway(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	}
 	cfg := launcher.PartsConfig{
 		Conn: nc, Gateway: true, Listen: *listen, JWTSecret: os.Getenv("HELPDESK_JWT_SECRET"),
-		Logger: log, Registry: launcher.NewRegistry(),
+		Logger: log, Registry: launcher.NewRegistry(), Auth: auth, Edge: edge, AuditRetentionDays: *auditDays,
 	}
 	return runParts(ctx, nc, cfg, "gateway", stdout)
 }

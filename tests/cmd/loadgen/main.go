@@ -254,7 +254,7 @@ func rawPhase(cfg config, res *Result) error {
 	p := payload()
 	rec, rate, failed := measure(cfg, "raw", func(ctx context.Context, _ int, rec *load.Recorder) error {
 		id := uuid.Must(uuid.NewV7()).String()
-		env, err := events.New(ticketapi.Source, subjects.AggregateTicket, id, p, time.Now(), events.Metadata{Actor: "bench"})
+		env, err := events.New(ticketapi.Source, subjects.AggregateTicket, id, p, time.Now(), events.Metadata{Actor: "bench", ActorRole: "system"})
 		if err != nil {
 			return err
 		}
@@ -280,6 +280,9 @@ func startSystem(dir string, clients, searchCache int) (sys *launcher.System, an
 	sys, err = launcher.Up(context.Background(), launcher.UpConfig{
 		DataDir: dir, Listen: "127.0.0.1:0", NATSListen: "127.0.0.1:-1", NATSSyncInterval: syncInterval,
 		AdminPassword: adminPassword, Logger: logger, SearchCache: searchCache,
+		// The load signs in as the accounts it creates: no forced password
+		// change at first login (load generation only).
+		Auth: launcher.Auth{AdminSetPasswordsFinal: true, AdminPasswordFinal: true},
 	})
 	if err != nil {
 		return nil, nil, nil, err
