@@ -345,6 +345,12 @@ func TestDecodeCursor_rejects(t *testing.T) {
 	if _, err := eventlog.DecodeCursor(good, other); err == nil {
 		t.Error("a cursor was accepted with other filters")
 	}
+	// Times 2^64 ns apart (UnixNano wraps) are other filters too.
+	y2500, _ := eventlog.ParseFilter(eventlog.Params{From: "2500-01-01T00:00:00Z"})
+	y3084, _ := eventlog.ParseFilter(eventlog.Params{From: "3084-07-21T23:34:33.709551616Z"})
+	if _, err := eventlog.DecodeCursor(eventlog.Cursor{subjects.Stream("ticket"): 3}.Encode(y2500), y3084); err == nil {
+		t.Error("a cursor of from=2500 was accepted with from=3084")
+	}
 }
 
 func errOf(_ eventlog.Cursor, err error) error { return err }

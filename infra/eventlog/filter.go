@@ -188,13 +188,15 @@ func (f Filter) matches(typ, actor string, at time.Time) bool {
 // key identifies the filter in a cursor, so that a cursor is not used with
 // other filters.
 func (f Filter) key() string {
-	return fmt.Sprintf("%v|%s/%s|%v|%s|%d|%d", f.services(), f.AggregateType, f.AggregateID, f.Types, f.Actor,
-		unixNano(f.From), unixNano(f.To))
+	return fmt.Sprintf("%v|%s/%s|%v|%s|%s|%s", f.services(), f.AggregateType, f.AggregateID, f.Types, f.Actor,
+		instant(f.From), instant(f.To))
 }
 
-func unixNano(t time.Time) int64 {
+// instant names a moment exactly, for any year ("" for none): UnixNano
+// would wrap outside 1678–2262 and let two filters share a key.
+func instant(t time.Time) string {
 	if t.IsZero() {
-		return 0
+		return ""
 	}
-	return t.UnixNano()
+	return t.UTC().Format(time.RFC3339Nano)
 }
