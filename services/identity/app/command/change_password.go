@@ -27,13 +27,19 @@ func (h ChangePasswordHandler) Handle(ctx context.Context, cmd identityapi.Chang
 	if err != nil {
 		return identityapi.Session{}, err
 	}
-	ok := h.d.Passwords.Verify(u.PasswordHash(), cmd.CurrentPassword)
+	checked := u.PasswordHash()
+	ok := h.d.Passwords.Verify(checked, cmd.CurrentPassword)
 	s, token, err := newSession(u.ID())
 	if err != nil {
 		return identityapi.Session{}, err
 	}
 	now := h.d.Now()
 	updated, err := h.d.updateWithOutcome(ctx, u.ID(), func(u *user.User) ([]events.Payload, error) {
+		if u.PasswordHash() != checked {
+			// The password changed since the check: check again.
+			checked = u.PasswordHash()
+			ok = h.d.Passwords.Verify(checked, cmd.CurrentPassword)
+		}
 		return u.ChangePassword(now, ok, cmd.NewPassword, s, h.d.Policy, h.d.Passwords.Verify, h.d.Passwords.Hash)
 	})
 	if err != nil {

@@ -30,9 +30,10 @@ func (h LoginHandler) Handle(ctx context.Context, q identityapi.Authenticate) (i
 	if err != nil {
 		return identityapi.Session{}, err
 	}
-	ok := h.d.Passwords.Verify(u.PasswordHash(), q.Password)
+	checked := u.PasswordHash()
+	ok := h.d.Passwords.Verify(checked, q.Password)
 	var rehash string
-	if ok && h.d.Passwords.NeedsRehash(u.PasswordHash()) {
+	if ok && h.d.Passwords.NeedsRehash(checked) {
 		if rehash, err = h.d.Passwords.Hash(q.Password); err != nil {
 			return identityapi.Session{}, err
 		}
@@ -43,6 +44,12 @@ func (h LoginHandler) Handle(ctx context.Context, q identityapi.Authenticate) (i
 	}
 	now := h.d.Now()
 	updated, err := h.d.updateWithOutcome(asUser(ctx, u), u.ID(), func(u *user.User) ([]events.Payload, error) {
+		if u.PasswordHash() != checked {
+			// The password changed since the check (a reset, a change, a
+			// re-hash): check again, and keep no re-hash of the old one.
+			checked, rehash = u.PasswordHash(), ""
+			ok = h.d.Passwords.Verify(checked, q.Password)
+		}
 		return u.Login(now, ok, s, rehash, h.d.Policy)
 	})
 	if problem.CodeOf(err) == problem.CodeConflict {
