@@ -2,9 +2,9 @@ package gateway_test
 
 import (
 	"context"
-	"encoding/json"
 	"io"
 	"log/slog"
+	"strconv"
 	"testing"
 	"time"
 
@@ -119,11 +119,14 @@ func accessRecords(t *testing.T, js jetstream.JetStream) []auditlog.AccessRecord
 	}
 	var out []auditlog.AccessRecord
 	for m := range batch.Messages() {
-		var r auditlog.AccessRecord
-		if err := json.Unmarshal(m.Data(), &r); err != nil {
+		records, err := auditlog.DecodeAccessRecords(m.Data())
+		if err != nil {
 			t.Fatal(err)
 		}
-		out = append(out, r)
+		if n := m.Headers().Get(auditlog.HeaderRecords); n != strconv.Itoa(len(records)) {
+			t.Fatalf("message says %s records, holds %d", n, len(records))
+		}
+		out = append(out, records...)
 	}
 	return out
 }

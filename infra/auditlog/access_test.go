@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"helpdesk/infra/auditlog"
@@ -59,6 +60,60 @@ func TestAccessTrail_overload_drops_and_counts(t *testing.T) {
 	trail.Record(auditlog.AccessRecord{RequestID: "after-close"}) // dropped, no panic
 	if got := counter(t, reg, "helpdesk_audit_access_dropped_total"); got != dropped+1 {
 		t.Fatalf("a record after Close: dropped %v, want %v", got, dropped+1)
+	}
+}
+
+// TestAccessTrail_batches_records: a burst of records travels in a few
+// messages of JSON lines, every record once and in order.
+func TestAccessTrail_batches_records(t *testing.T) {
+	t.Parallel()
+	_, nc := natsembed.StartForTest(t)
+	trail, err := auditlog.NewAccessTrail(context.Background(), auditlog.AccessTrailConfig{
+		Conn: nc, RetentionDays: auditlog.MinRetentionDays, Registerer: prometheus.NewRegistry(),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 1000
+	for i := range n {
+		trail.Record(auditlog.AccessRecord{Time: time.Now(), Method: "GET", Route: "/api/v1/kb/suggestions", Status: 200, RequestID: strconv.Itoa(i)})
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := trail.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	js, _ := jetstream.New(nc)
+	st, err := js.Stream(ctx, auditlog.AccessStream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	msgs := st.CachedInfo().State.Msgs
+	if msgs == 0 || msgs > n/100 {
+		t.Fatalf("%d records in %d messages: want a few messages", n, msgs)
+	}
+	next := 0
+	for seq := uint64(1); seq <= msgs; seq++ {
+		m, err := st.GetMsg(ctx, seq)
+		if err != nil {
+			t.Fatal(err)
+		}
+		records, err := auditlog.DecodeAccessRecords(m.Data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := m.Header.Get(auditlog.HeaderRecords); got != strconv.Itoa(len(records)) {
+			t.Fatalf("message %d says %s records, holds %d", seq, got, len(records))
+		}
+		for _, r := range records {
+			if r.RequestID != strconv.Itoa(next) {
+				t.Fatalf("record %q after %d", r.RequestID, next-1)
+			}
+			next++
+		}
+	}
+	if next != n {
+		t.Fatalf("%d of %d records stored", next, n)
 	}
 }
 
