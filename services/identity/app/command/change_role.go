@@ -2,6 +2,7 @@ package command
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"helpdesk/contracts/events"
@@ -35,7 +36,8 @@ func (h ChangeRoleHandler) Handle(ctx context.Context, cmd identityapi.ChangeRol
 		// flight may just have taken the account off it.
 		return u.View(), err
 	}
-	if u.Role() == identityapi.RoleAdmin && cmd.Role != identityapi.RoleAdmin && !u.Disabled() {
+	removed := u.Role() == identityapi.RoleAdmin && cmd.Role != identityapi.RoleAdmin && !u.Disabled()
+	if removed {
 		if err := h.d.removeAdmin(ctx, u.ID()); err != nil {
 			return identityapi.User{}, err
 		}
@@ -45,7 +47,7 @@ func (h ChangeRoleHandler) Handle(ctx context.Context, cmd identityapi.ChangeRol
 		return u.ChangeRole(now, cmd.Role)
 	})
 	if err != nil {
-		return identityapi.User{}, err
+		return identityapi.User{}, h.d.restoreAdmin(ctx, removed, u, err)
 	}
 	if err := h.d.syncAdmin(ctx, updated); err != nil {
 		return identityapi.User{}, err
@@ -63,6 +65,19 @@ func (d Deps) removeAdmin(ctx context.Context, userID string) error {
 		return fmt.Errorf("admin roster: %w", err)
 	}
 	return nil
+}
+
+// restoreAdmin puts u back on the roster when removed says it was taken off
+// for a change that then failed with err (the account changed meanwhile: a
+// login, a refresh), so that the roster does not count one admin too few;
+// it returns err.
+func (d Deps) restoreAdmin(ctx context.Context, removed bool, u *user.User, err error) error {
+	if removed {
+		if addErr := d.syncAdmin(ctx, u); addErr != nil {
+			return errors.Join(err, addErr)
+		}
+	}
+	return err
 }
 
 // syncAdmin puts an enabled admin on the roster (after the account became

@@ -27,7 +27,8 @@ func (h DisableHandler) Handle(ctx context.Context, q identityapi.UserTarget) (i
 	if err != nil {
 		return identityapi.User{}, err
 	}
-	if u.Role() == identityapi.RoleAdmin && !u.Disabled() {
+	removed := u.Role() == identityapi.RoleAdmin && !u.Disabled()
+	if removed {
 		if err := h.d.removeAdmin(ctx, u.ID()); err != nil {
 			return identityapi.User{}, err
 		}
@@ -37,7 +38,7 @@ func (h DisableHandler) Handle(ctx context.Context, q identityapi.UserTarget) (i
 		return u.Disable(now), nil
 	})
 	if err != nil {
-		return identityapi.User{}, err
+		return identityapi.User{}, h.d.restoreAdmin(ctx, removed, u, err)
 	}
 	return updated.View(), nil
 }
