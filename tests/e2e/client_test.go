@@ -8,12 +8,12 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"helpdesk/infra/launcher"
+	"helpdesk/tests/apiclient"
 )
 
 // adminPassword is the admin password every test system starts with.
@@ -93,32 +93,9 @@ func (r response) str(key string) string {
 // do sends a request; body may be nil, a string (sent raw) or a value sent as JSON.
 func (c *client) do(method, path string, body any, headers ...string) response {
 	c.t.Helper()
-	var rd io.Reader
-	switch b := body.(type) {
-	case nil:
-	case string:
-		rd = strings.NewReader(b)
-	case []byte:
-		rd = bytes.NewReader(b)
-	default:
-		data, err := json.Marshal(b)
-		if err != nil {
-			c.t.Fatal(err)
-		}
-		rd = bytes.NewReader(data)
-	}
-	req, err := http.NewRequest(method, c.base+path, rd)
+	req, err := apiclient.NewRequest(method, c.base+path, body, c.token, headers...)
 	if err != nil {
 		c.t.Fatal(err)
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if c.token != "" {
-		req.Header.Set("Authorization", "Bearer "+c.token)
-	}
-	for i := 0; i+1 < len(headers); i += 2 {
-		req.Header.Set(headers[i], headers[i+1])
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
