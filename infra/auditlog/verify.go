@@ -62,6 +62,9 @@ const (
 	// sequences have no gaps unless messages were removed, e.g. by a
 	// stream update that set limits (which NATS allows).
 	ProblemGap Problem = "stream sequence gap: messages before it were removed from the stream"
+	// ProblemMoved: the event names another aggregate than its subject:
+	// it was moved to another aggregate's subject outside the event store.
+	ProblemMoved Problem = "aggregate headers do not match the subject: the event was moved"
 )
 
 // Break is the first broken link Verify found.
@@ -222,6 +225,9 @@ func check(stream string, seq uint64, subject string, hdr nats.Header, data []by
 	e, err := eventstore.DecodeMsg(subject, hdr, data, seq)
 	if err != nil {
 		return broken("", ProblemUnreadable, "%v", err)
+	}
+	if !strings.HasSuffix(subject, "."+e.AggregateType+"."+e.AggregateID) {
+		return broken(e.ID, ProblemMoved, "the event belongs to %s %s", e.AggregateType, e.AggregateID)
 	}
 	head, seen := heads[subject]
 	if e.Hash == "" {
