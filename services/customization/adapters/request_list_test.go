@@ -219,44 +219,6 @@ func generate(t testing.TB, seed uint64, n int) []events.Envelope {
 	return out
 }
 
-// deliveries orders the events as a consumer might receive them: mixed up
-// between requests (but in order within each), a fifth of them again
-// somewhat after their first delivery (so possibly after later events of
-// their request), in transactions of 1 to 64 events.
-func deliveries(evs []events.Envelope, seed uint64) [][]events.Envelope {
-	r := rand.New(rand.NewPCG(seed, 11))
-	type keyed struct {
-		key float64
-		env events.Envelope
-	}
-	last := map[string]float64{}
-	var order []keyed
-	for i, e := range evs {
-		k := float64(i) + r.Float64()*80
-		if l, ok := last[e.AggregateID]; ok && k <= l {
-			k = l + 1e-6
-		}
-		last[e.AggregateID] = k
-		order = append(order, keyed{k, e})
-	}
-	for _, k := range slices.Clone(order) {
-		if r.IntN(5) == 0 {
-			order = append(order, keyed{k.key + 1 + r.Float64()*300, k.env})
-		}
-	}
-	slices.SortStableFunc(order, func(a, b keyed) int { return cmp.Compare(a.key, b.key) })
-	var batches [][]events.Envelope
-	for len(order) > 0 {
-		n := min(1+r.IntN(64), len(order))
-		var b []events.Envelope
-		for _, k := range order[:n] {
-			b = append(b, k.env)
-		}
-		batches, order = append(batches, b), order[n:]
-	}
-	return batches
-}
-
 // stay is a time a request spent in a status; left is zero while it lasts.
 type stay struct {
 	status        string
@@ -552,7 +514,7 @@ func TestRequestList_equals_replay(t *testing.T) {
 	t.Parallel()
 	evs := generate(t, 42, 400)
 	ref := fold(t, evs)
-	batches := deliveries(evs, 42)
+	batches := projectiontest.Deliveries(evs, 42, 5)
 	// The history must hold what the model has to get right.
 	types, reworked, redelivered := map[string]int{}, 0, 0
 	for _, e := range evs {

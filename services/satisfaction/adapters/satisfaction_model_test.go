@@ -186,43 +186,6 @@ func generate(t testing.TB, seed uint64, n int) history {
 	return h
 }
 
-// deliveries orders the events as a consumer might receive them: mixed up
-// between aggregates (but in order within each), a tenth of them again
-// somewhat later, in transactions of 1 to 64 events.
-func deliveries(evs []events.Envelope, seed uint64) [][]events.Envelope {
-	r := rand.New(rand.NewPCG(seed, 11))
-	type keyed struct {
-		key float64
-		env events.Envelope
-	}
-	last := map[string]float64{}
-	var order []keyed
-	for i, e := range evs {
-		k := float64(i) + r.Float64()*80
-		if l, ok := last[e.AggregateID]; ok && k <= l {
-			k = l + 1e-6
-		}
-		last[e.AggregateID] = k
-		order = append(order, keyed{k, e})
-	}
-	for _, e := range evs {
-		if r.IntN(10) == 0 {
-			order = append(order, keyed{float64(e.AggregateVersion) + 1 + r.Float64()*300, e})
-		}
-	}
-	slices.SortStableFunc(order, func(a, b keyed) int { return cmp.Compare(a.key, b.key) })
-	var batches [][]events.Envelope
-	for len(order) > 0 {
-		n := min(1+r.IntN(64), len(order))
-		var b []events.Envelope
-		for _, k := range order[:n] {
-			b = append(b, k.env)
-		}
-		batches, order = append(batches, b), order[n:]
-	}
-	return batches
-}
-
 // reference is the history folded in plain Go: what the read model should
 // hold, computed without it.
 type reference struct {
@@ -576,7 +539,7 @@ func TestSatisfactionModel_generated_history(t *testing.T) {
 	t.Parallel()
 	h := generate(t, 42, 3000)
 	ref := fold(t, h.events)
-	batches := deliveries(h.events, 42)
+	batches := projectiontest.Deliveries(h.events, 42, 10)
 	// The mix-up must bring some follow-ups before their survey.
 	seen, early := map[string]bool{}, 0
 	for _, b := range batches {
