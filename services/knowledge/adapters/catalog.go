@@ -282,32 +282,32 @@ func (c *Catalog) List(ctx context.Context, f query.ArticleFilter) (kbapi.Articl
 	if err != nil {
 		return kbapi.ArticlePage{}, fmt.Errorf("list articles: %w", err)
 	}
-	defer rows.Close()
-	page := kbapi.ArticlePage{Items: []kbapi.ArticleSummary{}}
-	var keys []int64
-	for rows.Next() {
-		var s kbapi.ArticleSummary
-		var tags, kind, src string
-		var created, updated int64
-		if err := rows.Scan(&s.ID, &s.Version, &s.Status, &s.Title, &s.CategoryID, &tags, &s.Author, &kind, &src,
-			&s.Feedback.Helpful, &s.Feedback.NotHelpful, &s.Feedback.Views, &created, &updated); err != nil {
-			return kbapi.ArticlePage{}, fmt.Errorf("list articles: %w", err)
-		}
-		if err := json.Unmarshal([]byte(tags), &s.Tags); err != nil {
-			return kbapi.ArticlePage{}, fmt.Errorf("list articles: tags of %s: %w", s.ID, err)
-		}
-		if kind != "" {
-			s.Source = &kbapi.ArticleSource{Kind: kind, ID: src}
-		}
-		s.CreatedAt, s.UpdatedAt = sqlstore.FromMicros(created), sqlstore.FromMicros(updated)
-		page.Items = append(page.Items, s)
-		keys = append(keys, updated)
-	}
-	if err := rows.Err(); err != nil {
+	var page kbapi.ArticlePage
+	page.Items, page.NextCursor, err = sqlstore.ReadPage(rows, f.Limit, scanArticleSummary, func(s kbapi.ArticleSummary) string { return s.ID })
+	if err != nil {
 		return kbapi.ArticlePage{}, fmt.Errorf("list articles: %w", err)
 	}
-	page.Items, page.NextCursor = sqlstore.NextPage(page.Items, keys, f.Limit, func(s kbapi.ArticleSummary) string { return s.ID })
 	return page, nil
+}
+
+// scanArticleSummary reads a row of articleColumns, and its update time in
+// microseconds (the list's sort key).
+func scanArticleSummary(rows *sql.Rows) (kbapi.ArticleSummary, int64, error) {
+	var s kbapi.ArticleSummary
+	var tags, kind, src string
+	var created, updated int64
+	if err := rows.Scan(&s.ID, &s.Version, &s.Status, &s.Title, &s.CategoryID, &tags, &s.Author, &kind, &src,
+		&s.Feedback.Helpful, &s.Feedback.NotHelpful, &s.Feedback.Views, &created, &updated); err != nil {
+		return s, 0, err
+	}
+	if err := json.Unmarshal([]byte(tags), &s.Tags); err != nil {
+		return s, 0, fmt.Errorf("tags of %s: %w", s.ID, err)
+	}
+	if kind != "" {
+		s.Source = &kbapi.ArticleSource{Kind: kind, ID: src}
+	}
+	s.CreatedAt, s.UpdatedAt = sqlstore.FromMicros(created), sqlstore.FromMicros(updated)
+	return s, updated, nil
 }
 
 // CategoryIDByName implements command.CategoryByName: the id of the one

@@ -165,25 +165,25 @@ func (l *TicketList) List(ctx context.Context, f ticketapi.ListTickets) (ticketa
 	if err != nil {
 		return ticketapi.Page{}, fmt.Errorf("list tickets: %w", err)
 	}
-	defer rows.Close()
-	page := ticketapi.Page{Items: []ticketapi.Summary{}}
-	var createdMicros []int64
-	for rows.Next() {
-		var s ticketapi.Summary
-		var created, updated int64
-		if err := rows.Scan(&s.ID, &s.Version, &s.Status, &s.Title, &s.Category, &s.Priority, &s.Channel,
-			&s.Requester, &s.Assignee, &created, &updated); err != nil {
-			return ticketapi.Page{}, fmt.Errorf("list tickets: %w", err)
-		}
-		s.CreatedAt, s.UpdatedAt = sqlstore.FromMicros(created), sqlstore.FromMicros(updated)
-		page.Items = append(page.Items, s)
-		createdMicros = append(createdMicros, created)
-	}
-	if err := rows.Err(); err != nil {
+	var page ticketapi.Page
+	page.Items, page.NextCursor, err = sqlstore.ReadPage(rows, f.Limit, scanSummary, func(s ticketapi.Summary) string { return s.ID })
+	if err != nil {
 		return ticketapi.Page{}, fmt.Errorf("list tickets: %w", err)
 	}
-	page.Items, page.NextCursor = sqlstore.NextPage(page.Items, createdMicros, f.Limit, func(s ticketapi.Summary) string { return s.ID })
 	return page, nil
+}
+
+// scanSummary reads a row of listColumns, and its creation time in
+// microseconds (the list's sort key).
+func scanSummary(rows *sql.Rows) (ticketapi.Summary, int64, error) {
+	var s ticketapi.Summary
+	var created, updated int64
+	if err := rows.Scan(&s.ID, &s.Version, &s.Status, &s.Title, &s.Category, &s.Priority, &s.Channel,
+		&s.Requester, &s.Assignee, &created, &updated); err != nil {
+		return s, 0, err
+	}
+	s.CreatedAt, s.UpdatedAt = sqlstore.FromMicros(created), sqlstore.FromMicros(updated)
+	return s, created, nil
 }
 
 // DueTickets returns up to limit ids of tickets with a deadline at or before
