@@ -13,6 +13,7 @@ import (
 	"helpdesk/contracts/problem"
 	"helpdesk/contracts/satapi"
 	"helpdesk/contracts/subjects"
+	"helpdesk/infra/csvsafe"
 )
 
 // satisfactionRoutes adds the surveys and satisfaction API.
@@ -92,16 +93,6 @@ func (s *Server) satisfactionStats(c *echo.Context) error {
 	return c.Blob(http.StatusOK, "text/csv; charset=utf-8", body)
 }
 
-// csvText makes a text cell safe to open in a spreadsheet: a cell that
-// starts with =, +, -, @, a tab or a carriage return would be read as a
-// formula (CSV injection), so it gets a leading apostrophe.
-func csvText(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
-	}
-	return s
-}
-
 // wantsCSV tells whether an Accept header asks for text/csv before JSON.
 func wantsCSV(accept string) bool {
 	for _, part := range strings.Split(accept, ",") {
@@ -126,7 +117,7 @@ func statsCSV(st satapi.Stats) ([]byte, error) {
 	rows := [][]string{{"group_by", "key", "issued", "responses", "csat", "avg_score", "response_rate", "followups", "followups_completed", "followups_overdue"}}
 	f := strconv.FormatFloat
 	add := func(key string, g satapi.Figures) {
-		rows = append(rows, []string{csvText(st.GroupBy), csvText(key), strconv.Itoa(g.Issued), strconv.Itoa(g.Responses),
+		rows = append(rows, []string{csvsafe.Text(st.GroupBy), csvsafe.Text(key), strconv.Itoa(g.Issued), strconv.Itoa(g.Responses),
 			f(g.CSAT, 'f', 4, 64), f(g.AvgScore, 'f', 4, 64), f(g.ResponseRate, 'f', 4, 64),
 			strconv.Itoa(g.FollowUps), strconv.Itoa(g.FollowUpsCompleted), strconv.Itoa(g.FollowUpsOverdue)})
 	}

@@ -8,11 +8,11 @@ import (
 	"fmt"
 	"io"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"helpdesk/infra/csvsafe"
 	"helpdesk/infra/eventlog"
 )
 
@@ -156,10 +156,7 @@ func csvCell(col string, v json.RawMessage) string {
 	if json.Unmarshal(v, &s) != nil {
 		return string(v)
 	}
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
-	}
-	return s
+	return csvsafe.Text(s)
 }
 
 func (w *replayWriter) flush() error {
