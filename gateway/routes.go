@@ -261,8 +261,7 @@ func (s *Server) ready(c *echo.Context) error {
 	if s.cfg.Conn.Status() != nats.CONNECTED {
 		return problem.New(problem.CodeUnavailable, "not connected to NATS (%s)", s.cfg.Conn.Status())
 	}
-	for _, svc := range []string{subjects.ServiceIdentity, subjects.ServiceTicket, subjects.ServiceKnowledge, subjects.ServiceCallRecord, subjects.ServiceSatisfaction,
-		subjects.ServiceCustomization} {
+	for _, svc := range subjects.Services {
 		ctx, cancel := context.WithTimeout(c.Request().Context(), time.Second)
 		_, err := s.cfg.Conn.RequestWithContext(ctx, "$SRV.PING.helpdesk-"+svc, nil)
 		cancel()

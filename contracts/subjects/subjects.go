@@ -25,6 +25,12 @@ const (
 	ServiceCustomization = "customization"
 )
 
+// Services lists every service, in the order they start (identity first:
+// the others ask it about users) and in which events with the same time
+// are merged when several streams are read together.
+var Services = []string{ServiceIdentity, ServiceTicket, ServiceKnowledge, ServiceCallRecord,
+	ServiceSatisfaction, ServiceCustomization}
+
 // Aggregate types.
 const (
 	AggregateTicket   = "ticket"

@@ -70,7 +70,7 @@ func filterDigest(f Filter) string {
 }
 
 func knownStream(name string) bool {
-	for _, svc := range Services {
+	for _, svc := range subjects.Services {
 		if subjects.Stream(svc) == name {
 			return true
 		}

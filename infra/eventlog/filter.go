@@ -21,15 +21,10 @@ import (
 	"helpdesk/contracts/subjects"
 )
 
-// Services lists every service that owns an event stream, in the order
-// events with the same occurred_at are merged.
-var Services = []string{subjects.ServiceIdentity, subjects.ServiceTicket, subjects.ServiceKnowledge,
-	subjects.ServiceCallRecord, subjects.ServiceSatisfaction, subjects.ServiceCustomization}
-
 // Params are the filters as a user writes them (CLI flags or query
 // parameters); ParseFilter checks and converts them. Empty means "any".
 type Params struct {
-	// Service is one of Services.
+	// Service is one of subjects.Services.
 	Service string
 	// Aggregate is "<type>/<id>", "<type>/*" (every aggregate of a type) or
 	// a bare "<id>" (an aggregate of any type with that id).
@@ -45,7 +40,7 @@ type Params struct {
 
 // Filter selects events. The zero Filter selects every event.
 type Filter struct {
-	// Services to read; empty means all of Services.
+	// Services to read; empty means all of subjects.Services.
 	Services []string
 	// AggregateType and AggregateID select aggregates; "" means any.
 	AggregateType, AggregateID string
@@ -73,8 +68,8 @@ func ParseFilter(p Params) (Filter, error) {
 		bad = append(bad, problem.FieldError{Field: field, Message: fmt.Sprintf(format, args...)})
 	}
 	if p.Service != "" {
-		if !slices.Contains(Services, p.Service) {
-			fail("service", "one of %s", strings.Join(Services, ", "))
+		if !slices.Contains(subjects.Services, p.Service) {
+			fail("service", "one of %s", strings.Join(subjects.Services, ", "))
 		} else {
 			f.Services = []string{p.Service}
 		}
@@ -142,7 +137,7 @@ func parseTime(s string) (time.Time, error) {
 // services is the list of services the filter reads.
 func (f Filter) services() []string {
 	if len(f.Services) == 0 {
-		return Services
+		return subjects.Services
 	}
 	return f.Services
 }

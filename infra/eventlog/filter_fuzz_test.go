@@ -97,7 +97,7 @@ func FuzzParseFilter(f *testing.F) {
 			return
 		}
 		for _, s := range flt.Services {
-			if !slices.Contains(eventlog.Services, s) {
+			if !slices.Contains(subjects.Services, s) {
 				t.Fatalf("%+v: unknown service %q", p, s)
 			}
 		}
@@ -225,7 +225,7 @@ func FuzzDecodeCursor(f *testing.F) {
 			t.Fatalf("cursor %q: nil cursor without an error", text)
 		}
 		for stream := range cur {
-			if !slices.ContainsFunc(eventlog.Services, func(svc string) bool { return subjects.Stream(svc) == stream }) {
+			if !slices.ContainsFunc(subjects.Services, func(svc string) bool { return subjects.Stream(svc) == stream }) {
 				t.Fatalf("cursor %q: unknown stream %q", text, stream)
 			}
 		}

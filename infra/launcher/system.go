@@ -38,8 +38,7 @@ import (
 )
 
 // Services lists the services `helpdesk serve` can run, in start order.
-var Services = []string{subjects.ServiceIdentity, subjects.ServiceTicket, subjects.ServiceKnowledge, subjects.ServiceCallRecord,
-	subjects.ServiceSatisfaction, subjects.ServiceCustomization}
+var Services = subjects.Services
 
 // UpConfig configures the all-in-one system.
 type UpConfig struct {
