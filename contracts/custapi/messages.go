@@ -1,6 +1,10 @@
 package custapi
 
-import "time"
+import (
+	"time"
+
+	"helpdesk/contracts/events"
+)
 
 // Endpoint names of the customization service (see subjects.Endpoint).
 const (
@@ -161,14 +165,7 @@ type RequestPage struct {
 }
 
 // Event is one entry of a request's history.
-type Event struct {
-	ID         string    `json:"id"`
-	Type       string    `json:"type"`
-	Version    uint64    `json:"version"`
-	OccurredAt time.Time `json:"occurred_at"`
-	Actor      string    `json:"actor"`
-	Data       any       `json:"data"`
-}
+type Event = events.HistoryEntry
 
 // History is a request's events.
 type History struct {

@@ -144,6 +144,23 @@ func New(source, aggregateType, aggregateID string, p Payload, at time.Time, md 
 	}, nil
 }
 
+// HistoryEntry is one event of an aggregate's history as the API shows it
+// to clients (tickets' and custom-development requests' histories).
+type HistoryEntry struct {
+	ID         string    `json:"id"`
+	Type       string    `json:"type"`
+	Version    uint64    `json:"version"`
+	OccurredAt time.Time `json:"occurred_at"`
+	Actor      string    `json:"actor"`
+	Data       any       `json:"data"`
+}
+
+// Entry is the envelope as a history entry, its data as stored.
+func (e Envelope) Entry() HistoryEntry {
+	return HistoryEntry{ID: e.ID, Type: e.Type, Version: e.AggregateVersion, OccurredAt: e.OccurredAt,
+		Actor: e.Actor, Data: json.RawMessage(e.Data)}
+}
+
 // Decode unmarshals the envelope's data into p.
 func (e Envelope) Decode(p any) error {
 	if err := json.Unmarshal(e.Data, p); err != nil {

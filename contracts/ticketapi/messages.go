@@ -1,6 +1,10 @@
 package ticketapi
 
-import "time"
+import (
+	"time"
+
+	"helpdesk/contracts/events"
+)
 
 // Endpoint names of the ticket service (see subjects.Endpoint).
 const (
@@ -167,14 +171,7 @@ type Page struct {
 }
 
 // Event is one entry of a ticket's history as shown to clients.
-type Event struct {
-	ID         string    `json:"id"`
-	Type       string    `json:"type"`
-	Version    uint64    `json:"version"`
-	OccurredAt time.Time `json:"occurred_at"`
-	Actor      string    `json:"actor"`
-	Data       any       `json:"data"`
-}
+type Event = events.HistoryEntry
 
 // History is a ticket's event history.
 type History struct {

@@ -4,7 +4,6 @@ package app
 
 import (
 	"context"
-	"encoding/json"
 	"time"
 
 	"helpdesk/contracts/authz"
@@ -107,8 +106,7 @@ func (a Application) History(ctx context.Context, q custapi.RequestTarget) (cust
 	}
 	out := custapi.History{RequestID: q.RequestID, Events: make([]custapi.Event, 0, len(evs))}
 	for _, e := range evs {
-		out.Events = append(out.Events, custapi.Event{ID: e.ID, Type: e.Type, Version: e.AggregateVersion,
-			OccurredAt: e.OccurredAt, Actor: e.Actor, Data: json.RawMessage(e.Data)})
+		out.Events = append(out.Events, e.Entry())
 	}
 	return out, nil
 }

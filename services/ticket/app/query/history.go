@@ -2,7 +2,6 @@ package query
 
 import (
 	"context"
-	"encoding/json"
 
 	"helpdesk/contracts/ticketapi"
 	"helpdesk/infra/aggregate"
@@ -38,10 +37,7 @@ func (h HistoryHandler) Handle(ctx context.Context, q ticketapi.GetEvents) (tick
 		if !visible {
 			continue
 		}
-		out.Events = append(out.Events, ticketapi.Event{
-			ID: e.ID, Type: e.Type, Version: e.AggregateVersion, OccurredAt: e.OccurredAt,
-			Actor: e.Actor, Data: json.RawMessage(e.Data),
-		})
+		out.Events = append(out.Events, e.Entry())
 	}
 	return out, nil
 }
