@@ -22,6 +22,9 @@ type ProjectionStatus struct {
 	StreamLast uint64 `json:"stream_last"`
 	// LagEvents is StreamLast - Position.
 	LagEvents uint64 `json:"lag_events"`
+	// Parked counts the events the projection skipped after repeated
+	// failures (see projection_parked in its database); 0 is healthy.
+	Parked uint64 `json:"parked"`
 }
 
 // ProjectionStatuses lists a service's projections.

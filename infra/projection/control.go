@@ -31,8 +31,14 @@ func RegisterControl(svc *rpc.Service, runners ...*Runner) error {
 				return out, fmt.Errorf("status of %s: %w", r.Name(), err)
 			}
 			last, pos := st.CachedInfo().State.LastSeq, r.Position()
+			var parked uint64
+			if c, ok := r.target.(ParkedCounter); ok {
+				if parked, err = c.ParkedCount(ctx); err != nil {
+					return out, fmt.Errorf("status of %s: %w", r.Name(), err)
+				}
+			}
 			out.Projections = append(out.Projections, opsapi.ProjectionStatus{
-				Name: r.Name(), Stream: r.Stream(), Position: pos, StreamLast: last, LagEvents: last - min(pos, last),
+				Name: r.Name(), Stream: r.Stream(), Position: pos, StreamLast: last, LagEvents: last - min(pos, last), Parked: parked,
 			})
 		}
 		return out, nil

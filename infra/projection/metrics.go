@@ -15,6 +15,7 @@ type metrics struct {
 	lagSecs   prometheus.Gauge
 	applied   prometheus.Counter
 	failures  prometheus.Counter
+	parked    prometheus.Gauge
 }
 
 func newMetrics(reg prometheus.Registerer, name string) metrics {
@@ -30,6 +31,7 @@ func newMetrics(reg prometheus.Registerer, name string) metrics {
 		lagSecs:   gauge("helpdesk_projection_lag_seconds", "Age of the last applied event while more are pending; 0 when caught up.").WithLabelValues(name),
 		applied:   counter("helpdesk_projection_events_applied_total", "Events applied by the projection.").WithLabelValues(name),
 		failures:  counter("helpdesk_projection_failures_total", "Failed attempts to apply a batch of events.").WithLabelValues(name),
+		parked:    gauge("helpdesk_projection_parked_events", "Events the projection skipped after repeated failures (alert when above 0; see projection_parked).").WithLabelValues(name),
 	}
 }
 

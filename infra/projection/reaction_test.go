@@ -54,4 +54,19 @@ func TestReactionTarget(t *testing.T) {
 	if pos, _ := target.Position(ctx); pos != 7 {
 		t.Fatalf("a refused reset moved the position to %d", pos)
 	}
+
+	// A parked event is recorded with the position past it.
+	b, err = target.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.(projection.ParkingBatch).Park(ctx, projection.Parked{Sequence: 8, Subject: "test.thing.1", Cause: "boom"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Commit(ctx, 8); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := target.(projection.ParkedCounter).ParkedCount(ctx); err != nil || n != 1 {
+		t.Fatalf("parked %d, %v; want 1", n, err)
+	}
 }

@@ -2,11 +2,8 @@ package projection
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
-
-	"github.com/nats-io/nats.go/jetstream"
 )
 
 // Summary reports a finished rebuild.
@@ -32,12 +29,6 @@ func (r *Runner) Rebuild(ctx context.Context, progress func(done, total uint64))
 
 	resume := r.pause()
 	err = r.reset(ctx)
-	if err == nil {
-		err = r.js.DeleteConsumer(ctx, r.target.Stream(), r.consumerName())
-		if errors.Is(err, jetstream.ErrConsumerNotFound) {
-			err = nil
-		}
-	}
 	resume() // Run starts consuming again, from position 0 after a reset
 	if err != nil {
 		return Summary{}, fmt.Errorf("rebuild %s: %w", r.name, err)
@@ -71,8 +62,7 @@ func (r *Runner) reset(ctx context.Context) error {
 	if err := r.target.Reset(ctx); err != nil {
 		return fmt.Errorf("rebuild %s: %w", r.name, err)
 	}
-	r.mu.Lock()
-	r.position = 0
-	r.mu.Unlock()
+	r.setPosition(0)
+	r.metrics.parked.Set(0)
 	return nil
 }

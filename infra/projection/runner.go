@@ -1,12 +1,23 @@
 // Package projection builds read models from event streams. A Runner feeds
-// one Handler the events of one stream, in order, through a durable
+// one Handler the events of one stream, in order, through an ordered
 // JetStream consumer consumed with watermill, and records the position (the
 // stream sequence of the last applied event) in the read model's database in
 // the same transaction as the change (a Target outside SQL stores it
-// atomically in its own way). The stored position, not the
-// consumer's ack state, is the truth: on start the consumer is (re)created
-// to deliver from the position onward, so a crash between commit and ack, or
-// between ack and commit, neither loses nor repeats an event.
+// atomically in its own way). The stored position is the truth: consumption
+// starts after it, so a crash before or after a commit neither loses nor
+// repeats an event, and no consumer state on the server needs to agree.
+//
+// Replicas: several runners of one projection may share a read model (one
+// PostgreSQL database). Each consumes the whole stream; each batch locks
+// the stored position (SharedBatch) and applies only the events after it,
+// so every event is applied once, in stream order, by whichever replica
+// comes first; the others skip it. A replica that finds the stored position
+// behind its own (another replica rebuilt the read model) consumes again
+// from there.
+//
+// An event a read model keeps refusing is parked after ParkAfter attempts:
+// it is recorded (projection_parked), counted in the parked-events metric
+// and logged as an alert, and the projection moves past it.
 package projection
 
 import (
@@ -83,6 +94,11 @@ type RunnerConfig struct {
 	// commit is dear, such as a search index. By default a batch takes only
 	// what is already waiting.
 	Linger time.Duration
+	// ParkAfter is how many times in a row an event may fail to apply
+	// before it is parked and skipped; default 5, negative for never. An
+	// attempt counts only when the read model could begin a batch, so an
+	// unreachable database delays the projection but parks nothing.
+	ParkAfter int
 }
 
 func (c *RunnerConfig) setDefaults() {
@@ -97,6 +113,9 @@ func (c *RunnerConfig) setDefaults() {
 	}
 	if c.RetryDelay <= 0 {
 		c.RetryDelay = time.Second
+	}
+	if c.ParkAfter == 0 {
+		c.ParkAfter = 5
 	}
 }
 
@@ -136,7 +155,16 @@ type Runner struct {
 	stop     context.CancelFunc
 	done     chan struct{}
 	held     chan struct{} // non-nil while a rebuild holds consumption back
+
+	// failedSeq is the event that failed last, failures how many times in
+	// a row (used only by the consuming goroutine).
+	failedSeq uint64
+	failures  int
 }
+
+// errReseek ends a consumption so that Run starts one again from the
+// stored position, which another replica has moved back by a rebuild.
+var errReseek = errors.New("the stored position is behind this replica's: consuming again from it")
 
 // NewRunner migrates the read model and returns a runner for it.
 func NewRunner(cfg RunnerConfig) (*Runner, error) {
@@ -174,7 +202,26 @@ func NewRunner(cfg RunnerConfig) (*Runner, error) {
 	if r.position, err = target.Position(ctx); err != nil {
 		return nil, err
 	}
+	if c, ok := target.(ParkedCounter); ok {
+		n, err := c.ParkedCount(ctx)
+		if err != nil {
+			return nil, err
+		}
+		r.metrics.parked.Set(float64(n))
+	}
+	r.deleteLegacyConsumer(ctx)
 	return r, nil
+}
+
+// deleteLegacyConsumer removes the durable consumer "proj_<name>" that
+// earlier versions kept on the server; the ordered consumers need none.
+func (r *Runner) deleteLegacyConsumer(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	err := r.js.DeleteConsumer(ctx, r.target.Stream(), "proj_"+r.name)
+	if err != nil && !errors.Is(err, jetstream.ErrConsumerNotFound) && !errors.Is(err, jetstream.ErrStreamNotFound) {
+		r.cfg.Logger.Warn("cannot delete the projection's old durable consumer", "projection", r.name, "error", err)
+	}
 }
 
 // Name is the projection's name.
@@ -233,6 +280,10 @@ func (r *Runner) Run(ctx context.Context) error {
 		if ctx.Err() != nil {
 			return nil
 		}
+		if errors.Is(err, errReseek) {
+			r.cfg.Logger.Info("projection consumes again from the stored position", "projection", r.name, "position", r.Position())
+			continue
+		}
 		if err != nil && !errors.Is(err, context.Canceled) {
 			r.cfg.Logger.Error("projection consumer failed; retrying", "projection", r.name, "error", err)
 			select {
@@ -275,57 +326,25 @@ func (r *Runner) pause() (resume func()) {
 	}
 }
 
-func (r *Runner) consumerName() string { return "proj_" + r.name }
-
-// ensureConsumer makes the durable consumer deliver from position+1: it keeps
-// an existing consumer whose ack floor equals the position and recreates it
-// otherwise.
-func (r *Runner) ensureConsumer(ctx context.Context, position uint64) error {
-	stream := r.target.Stream()
-	if c, err := r.js.Consumer(ctx, stream, r.consumerName()); err == nil {
-		info, err := c.Info(ctx)
-		if err == nil && info.AckFloor.Stream == position && info.Delivered.Stream == position {
-			return nil
-		}
-		if err := r.js.DeleteConsumer(ctx, stream, r.consumerName()); err != nil && !errors.Is(err, jetstream.ErrConsumerNotFound) {
-			return fmt.Errorf("reset consumer %s: %w", r.consumerName(), err)
-		}
-	} else if !errors.Is(err, jetstream.ErrConsumerNotFound) {
-		return fmt.Errorf("consumer %s: %w", r.consumerName(), err)
-	}
-	cfg := jetstream.ConsumerConfig{
-		Durable:       r.consumerName(),
-		Description:   "Helpdesk projection " + r.name,
-		AckPolicy:     jetstream.AckExplicitPolicy,
-		AckWait:       30 * time.Second,
-		MaxAckPending: 1024,
-		DeliverPolicy: jetstream.DeliverAllPolicy,
-	}
-	if position > 0 {
-		cfg.DeliverPolicy, cfg.OptStartSeq = jetstream.DeliverByStartSequencePolicy, position+1
-	}
-	if _, err := r.js.CreateOrUpdateConsumer(ctx, stream, cfg); err != nil {
-		return fmt.Errorf("create consumer %s: %w", r.consumerName(), err)
-	}
-	return nil
-}
-
-// consume reads events through a watermill subscriber bound to the durable
-// consumer and applies them in batches until ctx ends.
+// consume reads events through a watermill subscriber bound to an ordered
+// consumer that starts after the position, and applies them in batches
+// until ctx ends. The ordered consumer recreates itself after a gap or a
+// lost server (a cluster fail-over), always from the next sequence.
 func (r *Runner) consume(ctx context.Context) error {
-	if err := r.ensureConsumer(ctx, r.Position()); err != nil {
-		return err
-	}
+	start := r.Position() + 1
 	var consumer *stoppableConsumer
 	sub, err := wmjs.NewSubscriber(wmjs.SubscriberConfig{
 		Conn:   r.cfg.Conn,
 		Logger: watermill.NopLogger{},
 		ResourceInitializer: func(ctx context.Context, js jetstream.JetStream, stream string) (jetstream.Consumer, func(context.Context, watermill.LoggerAdapter), error) {
-			c, err := js.Consumer(ctx, stream, r.consumerName())
+			c, err := js.OrderedConsumer(ctx, stream, jetstream.OrderedConsumerConfig{
+				DeliverPolicy: jetstream.DeliverByStartSequencePolicy, OptStartSeq: start,
+				NamePrefix: "proj_" + r.name,
+			})
 			if err != nil {
 				return nil, nil, err
 			}
-			consumer = &stoppableConsumer{Consumer: c}
+			consumer = &stoppableConsumer{Consumer: c, js: js, stream: stream}
 			return consumer, nil, nil
 		},
 		AckAsync:    true,
@@ -355,7 +374,10 @@ func (r *Runner) consume(ctx context.Context) error {
 			return ctx.Err()
 		}
 		for len(batch) > 0 {
-			done := r.applyBatch(ctx, batch)
+			done, err := r.applyBatch(ctx, batch)
+			if err != nil {
+				return err
+			}
 			batch = batch[done:]
 			if len(batch) == 0 {
 				break
@@ -391,8 +413,10 @@ func (r *Runner) stopConsuming(c *stoppableConsumer, msgs <-chan *message.Messag
 // can stop and wait for.
 type stoppableConsumer struct {
 	jetstream.Consumer
-	mu sync.Mutex
-	cc jetstream.ConsumeContext
+	js     jetstream.JetStream
+	stream string
+	mu     sync.Mutex
+	cc     jetstream.ConsumeContext
 }
 
 // Consume starts consuming and keeps the consume context.
@@ -416,6 +440,13 @@ func (c *stoppableConsumer) stop(timeout time.Duration) {
 	select {
 	case <-cc.Closed():
 	case <-time.After(timeout):
+	}
+	// The server would keep the stopped consumer until its inactivity
+	// threshold; delete it now (a failure leaves it to expire).
+	if info := c.CachedInfo(); info != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		_ = c.js.DeleteConsumer(ctx, c.stream, info.Name)
 	}
 }
 
@@ -491,47 +522,130 @@ func (r *Runner) collect(ctx context.Context, ready <-chan delivery) ([]delivery
 // applyBatch applies the batch's new events in one Batch of the target
 // together with the new position and returns how many deliveries are done
 // with. When an event fails, the events before it are committed and the
-// failing one is logged and left for a retry: it holds back only this
-// projection.
-func (r *Runner) applyBatch(ctx context.Context, batch []delivery) int {
+// failing one is logged and left for a retry (or parked, see ParkAfter): it
+// holds back only this projection. The error is errReseek or nil.
+func (r *Runner) applyBatch(ctx context.Context, batch []delivery) (int, error) {
 	tb, err := r.target.Begin(ctx)
 	if err != nil {
 		r.fail(ctx, 0, "", err)
-		return 0
+		return 0, nil
 	}
 	defer tb.Discard()
-	pos, applied := r.Position(), 0
+	pos, err := r.base(tb)
+	if err != nil {
+		return 0, err
+	}
+	applied := 0
 	var last events.Envelope
 	for i, d := range batch {
+		if d.seq <= pos {
+			continue // applied already: a redelivery, or another replica's work
+		}
 		err := d.err
-		if err == nil && d.seq > pos && !d.skip {
+		if err == nil && !d.skip {
 			err = r.applyOne(ctx, tb, d.env)
 		}
 		if err != nil {
-			r.fail(ctx, d.seq, d.env.Type, err)
-			if i == 0 {
-				return 0
+			if applied == 0 {
+				tb.Discard()
+				if i > 0 {
+					return i, nil // only old events came before it
+				}
+				return r.failed(ctx, d, err)
 			}
 			tb.Discard()
+			r.failedAt(ctx, d, err)
 			return r.applyBatch(ctx, batch[:i])
 		}
-		if d.seq > pos {
-			pos, applied = d.seq, applied+1
-			if !d.skip {
-				last = d.env
-			}
+		pos, applied = d.seq, applied+1
+		if !d.skip {
+			last = d.env
 		}
 	}
 	if applied == 0 {
-		return len(batch) // all were redeliveries
+		return len(batch), nil
 	}
 	if err := tb.Commit(ctx, pos); err != nil {
 		r.fail(ctx, pos, "", err)
-		return 0
+		return 0, nil
 	}
-	r.advance(pos)
+	r.setPosition(pos)
 	r.metrics.observe(pos, batch[len(batch)-1].pending, last.OccurredAt, applied)
-	return len(batch)
+	return len(batch), nil
+}
+
+// base is the position a batch builds on: the runner's own, or, for a read
+// model that replicas share, the one stored with it. A stored position
+// ahead of the runner's means another replica applied those events; one
+// behind means the read model was rebuilt, and consumption must restart
+// from it (errReseek).
+func (r *Runner) base(tb Batch) (uint64, error) {
+	pos := r.Position()
+	shared, ok := tb.(SharedBatch)
+	if !ok {
+		return pos, nil
+	}
+	switch stored := shared.Stored(); {
+	case stored < pos:
+		r.setPosition(stored)
+		return 0, errReseek
+	case stored > pos:
+		r.setPosition(stored)
+		return stored, nil
+	}
+	return pos, nil
+}
+
+// failed counts a failure of the first new event of a batch and parks the
+// event once it has failed ParkAfter times in a row.
+func (r *Runner) failed(ctx context.Context, d delivery, cause error) (int, error) {
+	r.failedAt(ctx, d, cause)
+	if r.cfg.ParkAfter < 0 || r.failures < r.cfg.ParkAfter || ctx.Err() != nil {
+		return 0, nil
+	}
+	return r.park(ctx, d, cause)
+}
+
+// failedAt logs and counts a failed attempt to apply the event.
+func (r *Runner) failedAt(ctx context.Context, d delivery, cause error) {
+	r.fail(ctx, d.seq, d.env.Type, cause)
+	if d.seq != r.failedSeq {
+		r.failedSeq, r.failures = d.seq, 0
+	}
+	r.failures++
+}
+
+// park records the event as parked, moves the position past it and raises
+// the alert.
+func (r *Runner) park(ctx context.Context, d delivery, cause error) (int, error) {
+	tb, err := r.target.Begin(ctx)
+	if err != nil {
+		r.fail(ctx, d.seq, d.env.Type, err)
+		return 0, nil
+	}
+	defer tb.Discard()
+	pos, err := r.base(tb)
+	if err != nil || d.seq <= pos {
+		return 0, err // another replica got past it: the batch starts again
+	}
+	ev := Parked{Sequence: d.seq, Subject: d.subject, EventID: d.env.ID, EventType: d.env.Type, Cause: cause.Error()}
+	if p, ok := tb.(ParkingBatch); ok {
+		if err := p.Park(ctx, ev); err != nil {
+			r.fail(ctx, d.seq, d.env.Type, err)
+			return 0, nil
+		}
+	}
+	if err := tb.Commit(ctx, d.seq); err != nil {
+		r.fail(ctx, d.seq, d.env.Type, err)
+		return 0, nil
+	}
+	r.setPosition(d.seq)
+	r.failedSeq, r.failures = 0, 0
+	r.metrics.parked.Inc()
+	r.cfg.Logger.ErrorContext(ctx, "ALERT: projection parked an event it cannot apply; its read model lacks the event until the cause is fixed and the projection rebuilt",
+		"alert", "projection_event_parked", "projection", r.name, "sequence", d.seq, "subject", d.subject,
+		"event_id", d.env.ID, "event_type", d.env.Type, "attempts", r.cfg.ParkAfter, "error", cause)
+	return 1, nil
 }
 
 func (r *Runner) applyOne(ctx context.Context, tb Batch, env events.Envelope) error {
@@ -558,18 +672,22 @@ func (r *Runner) fail(ctx context.Context, seq uint64, typ string, err error) {
 		"sequence", seq, "event_type", typ, "error", err)
 }
 
-func (r *Runner) advance(pos uint64) {
+// setPosition records the position (forward, or back after a rebuild) and
+// wakes the waiters.
+func (r *Runner) setPosition(pos uint64) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.position = pos
 	close(r.advanced)
 	r.advanced = make(chan struct{})
+	r.metrics.position.Set(float64(pos))
 }
 
 // delivery is a decoded event message, kept by the unmarshaler under the
 // watermill message's UUID until the runner takes it.
 type delivery struct {
 	seq     uint64
+	subject string
 	pending uint64
 	env     events.Envelope
 	err     error
@@ -585,7 +703,7 @@ type unmarshaler struct {
 }
 
 func (u unmarshaler) Unmarshal(msg jetstream.Msg) (*message.Message, error) {
-	d := delivery{}
+	d := delivery{subject: msg.Subject()}
 	meta, err := msg.Metadata()
 	if err != nil {
 		d.err = fmt.Errorf("metadata: %w", err)

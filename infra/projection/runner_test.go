@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -70,6 +71,7 @@ func (c counter) Apply(ctx context.Context, tx *sql.Tx, env events.Envelope) err
 
 type fixture struct {
 	t     *testing.T
+	srv   *natsembed.Server
 	nc    *nats.Conn
 	store *eventstore.JetStream
 	db    *sqlstore.DB
@@ -77,13 +79,13 @@ type fixture struct {
 }
 
 func newFixture(t *testing.T, db *sqlstore.DB) *fixture {
-	_, nc := natsembed.StartForTest(t)
+	srv, nc := natsembed.StartForTest(t)
 	js, _ := jetstream.New(nc)
 	store, err := eventstore.NewJetStream(context.Background(), js, service)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &fixture{t: t, nc: nc, store: store, db: db, reg: prometheus.NewRegistry()}
+	return &fixture{t: t, srv: srv, nc: nc, store: store, db: db, reg: prometheus.NewRegistry()}
 }
 
 // appendEvents appends n events to each of the aggregates and returns the
@@ -134,10 +136,29 @@ func (f *fixture) appendEventsCtx(ctx context.Context, ids []string, n int) uint
 // start runs a runner for h until the test ends or stop is called.
 func (f *fixture) start(h projection.Handler) (r *projection.Runner, stop func()) {
 	f.t.Helper()
-	r, err := projection.NewRunner(projection.RunnerConfig{
-		Conn: f.nc, DB: f.db, Handler: h, Registerer: f.reg, RetryDelay: 20 * time.Millisecond,
-		Logger: slog.New(slog.NewJSONHandler(io.Discard, nil)),
-	})
+	return f.run(projection.RunnerConfig{Handler: h})
+}
+
+// run runs a runner configured by cfg, on the fixture's connection,
+// database, registry and a silent logger unless cfg sets its own.
+func (f *fixture) run(cfg projection.RunnerConfig) (r *projection.Runner, stop func()) {
+	f.t.Helper()
+	if cfg.Conn == nil {
+		cfg.Conn = f.nc
+	}
+	if cfg.DB == nil && cfg.Target == nil {
+		cfg.DB = f.db
+	}
+	if cfg.Registerer == nil {
+		cfg.Registerer = f.reg
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.NewJSONHandler(io.Discard, nil))
+	}
+	if cfg.RetryDelay == 0 {
+		cfg.RetryDelay = 20 * time.Millisecond
+	}
+	r, err := projection.NewRunner(cfg)
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -209,17 +230,18 @@ func TestRunner(t *testing.T) {
 			want[aggs[0]] = "5/11"
 			assertCounts(t, f.counts(c), want)
 
-			// Redelivery of everything (a consumer reset to the start of the
-			// stream) changes nothing.
+			// A durable consumer left by an earlier version is removed.
 			stop()
 			js, _ := jetstream.New(f.nc)
-			_ = js.DeleteConsumer(context.Background(), c.Stream(), "proj_"+c.Name())
 			if _, err := js.CreateConsumer(context.Background(), c.Stream(), jetstream.ConsumerConfig{
-				Durable: "proj_" + c.Name(), AckPolicy: jetstream.AckExplicitPolicy, DeliverPolicy: jetstream.DeliverAllPolicy,
+				Durable: "proj_" + c.Name(), AckPolicy: jetstream.AckExplicitPolicy,
 			}); err != nil {
 				t.Fatal(err)
 			}
 			r, _ = f.start(c)
+			if _, err := js.Consumer(context.Background(), c.Stream(), "proj_"+c.Name()); !errors.Is(err, jetstream.ErrConsumerNotFound) {
+				t.Errorf("old durable consumer: %v, want it deleted", err)
+			}
 			last = f.appendEvents(aggs[1:2], 1, false)
 			f.wait(r, last)
 			want[aggs[1]] = "5/11"
@@ -247,7 +269,7 @@ func TestRunner(t *testing.T) {
 			aggs := ids(2)
 			before := f.appendEvents(aggs, 1, false)
 			poison := f.appendEvents(aggs[:1], 1, true)
-			rBad, _ := f.start(bad)
+			rBad, _ := f.run(projection.RunnerConfig{Handler: bad, ParkAfter: -1})
 			rGood, _ := f.start(good)
 			f.wait(rGood, poison)
 			f.wait(rBad, before)
@@ -259,7 +281,119 @@ func TestRunner(t *testing.T) {
 				t.Fatalf("failures metric = %v, want retries counted", n)
 			}
 		})
+
+		t.Run("a poison event is parked with an alert after ParkAfter attempts", func(t *testing.T) {
+			f := newFixture(t, db)
+			bad := counter{name: "p" + uuid.NewString()[:8]}
+			aggs := ids(2)
+			f.appendEvents(aggs, 1, false)
+			poison := f.appendEvents(aggs[:1], 1, true)
+			last := f.appendEvents(aggs, 1, false)
+			var logs syncBuffer
+			r, stop := f.run(projection.RunnerConfig{Handler: bad, ParkAfter: 3, Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
+			f.wait(r, last)
+			// The poison event of aggs[0] is missing; the others count.
+			assertCounts(t, f.counts(bad), map[string]string{aggs[0]: "2/2", aggs[1]: "2/2"})
+			if n := testutil.ToFloat64(metric(t, f.reg, "helpdesk_projection_failures_total", bad.Name())); n != 3 {
+				t.Errorf("failures = %v, want exactly the 3 attempts", n)
+			}
+			if n := testutil.ToFloat64(metric(t, f.reg, "helpdesk_projection_parked_events", bad.Name())); n != 1 {
+				t.Errorf("parked metric = %v, want 1", n)
+			}
+			var seq int64
+			var typ, subject, cause string
+			if err := f.db.Read.QueryRow(f.db.Rebind(`SELECT position, event_type, subject, error FROM projection_parked WHERE name = ?`), bad.Name()).
+				Scan(&seq, &typ, &subject, &cause); err != nil {
+				t.Fatal(err)
+			}
+			if uint64(seq) != poison || typ != "proj.counted" || !strings.Contains(subject, aggs[0]) || !strings.Contains(cause, "poison") {
+				t.Errorf("parked row: %d %q %q %q; want sequence %d of %s", seq, typ, subject, cause, poison, aggs[0])
+			}
+			if !strings.Contains(logs.String(), `"alert":"projection_event_parked"`) {
+				t.Errorf("no alert logged: %s", logs.String())
+			}
+			// A restart keeps the count; a rebuild parks the event again.
+			stop()
+			r, _ = f.start(bad)
+			if n := testutil.ToFloat64(metric(t, f.reg, "helpdesk_projection_parked_events", bad.Name())); n != 1 {
+				t.Errorf("parked metric after restart = %v, want 1", n)
+			}
+			if _, err := r.Rebuild(context.Background(), nil); err != nil {
+				t.Fatal(err)
+			}
+			assertCounts(t, f.counts(bad), map[string]string{aggs[0]: "2/2", aggs[1]: "2/2"})
+		})
+
+		t.Run("a projection far behind catches up", func(t *testing.T) {
+			f := newFixture(t, db)
+			c := counter{name: "s" + uuid.NewString()[:8]}
+			aggs := ids(10)
+			r, stop := f.start(c)
+			f.wait(r, f.appendEvents(aggs, 1, false))
+			stop()
+			js, _ := jetstream.New(f.nc)
+			last := publishRaw(t, js, aggs, 300) // 3,000 events while it is down
+			r, _ = f.run(projection.RunnerConfig{Handler: c, MaxBatch: 100})
+			f.wait(r, last)
+			want := map[string]string{}
+			for _, id := range aggs {
+				want[id] = "301/301"
+			}
+			assertCounts(t, f.counts(c), want)
+			if lag := testutil.ToFloat64(metric(t, f.reg, "helpdesk_projection_lag_events", c.Name())); lag != 0 {
+				t.Errorf("lag = %v after catching up", lag)
+			}
+		})
 	})
+}
+
+// publishRaw appends n events with N=1 to each aggregate straight to the
+// stream, without the event store's checks (fast), and returns the last
+// sequence.
+func publishRaw(t *testing.T, js jetstream.JetStream, aggs []string, n int) uint64 {
+	t.Helper()
+	ctx := context.Background()
+	var last uint64
+	for i := 0; i < n; i++ {
+		futures := make([]jetstream.PubAckFuture, 0, len(aggs))
+		for _, id := range aggs {
+			agg := subjects.Aggregate{Service: service, Type: "thing", ID: id}
+			e, _ := events.New("/proj", "thing", id, counted{N: 1}, time.Now(), events.Metadata{Actor: "t"})
+			f, err := js.PublishMsgAsync(eventstore.EncodeMsg(agg.Subject(), e))
+			if err != nil {
+				t.Fatal(err)
+			}
+			futures = append(futures, f)
+		}
+		for _, f := range futures {
+			select {
+			case ack := <-f.Ok():
+				last = max(last, ack.Sequence)
+			case err := <-f.Err():
+				t.Fatal(err)
+			case <-ctx.Done():
+			}
+		}
+	}
+	return last
+}
+
+// syncBuffer is a bytes.Buffer safe for a logger and a reader.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 func assertCounts(t *testing.T, got, want map[string]string) {
@@ -433,4 +567,93 @@ func TestRunner_rebuild_compacts_a_compactor(t *testing.T) {
 	if m.applied != int(last) || fmt.Sprint(m.compactedAt) != fmt.Sprint([]uint64{last}) {
 		t.Fatalf("after rebuild: %d events applied, compacted at %v; want %d and [%d]", m.applied, m.compactedAt, last, last)
 	}
+}
+
+// TestRunner_replicas_share_one_read_model runs two replicas of a
+// projection, each with its own connection and database handle (as two
+// processes would have), on one read model while events keep coming; one
+// replica restarts and later rebuilds the read model under the other. The
+// counter is not idempotent, so an event applied twice or not at all would
+// show in the counts.
+func TestRunner_replicas_share_one_read_model(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		config func(t testing.TB) sqlstore.Config
+	}{
+		{"sqlite", sqlstoretest.SQLiteConfig},
+		{"postgres", func(t testing.TB) sqlstore.Config {
+			return sqlstore.Config{Driver: sqlstore.DriverPostgres, DSN: sqlstoretest.PostgresDSN(t)}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := tc.config(t)
+			dbA, dbB := openDB(t, cfg), openDB(t, cfg)
+			f := newFixture(t, dbA)
+			ncB, err := f.srv.Connect()
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(ncB.Close)
+			c := counter{name: "r" + uuid.NewString()[:8]}
+			replica := func(db *sqlstore.DB, nc *nats.Conn) (*projection.Runner, func()) {
+				return f.run(projection.RunnerConfig{Handler: c, DB: db, Conn: nc, Registerer: prometheus.NewRegistry(), MaxBatch: 16})
+			}
+			aggs := ids(6)
+			f.appendEvents(aggs, 2, false)
+			rA, stopA := replica(dbA, f.nc)
+			rB, _ := replica(dbB, ncB)
+
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			var writers sync.WaitGroup
+			for range 3 {
+				writers.Add(1)
+				go func() {
+					defer writers.Done()
+					for ctx.Err() == nil {
+						f.appendEventsCtx(ctx, aggs, 1)
+					}
+				}()
+			}
+			time.Sleep(200 * time.Millisecond)
+			stopA()
+			time.Sleep(100 * time.Millisecond)
+			rA, _ = replica(dbA, f.nc)
+			time.Sleep(200 * time.Millisecond)
+			if _, err := rA.Rebuild(context.Background(), nil); err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(100 * time.Millisecond)
+			cancel()
+			writers.Wait()
+
+			js, _ := jetstream.New(f.nc)
+			st, err := js.Stream(context.Background(), c.Stream())
+			if err != nil {
+				t.Fatal(err)
+			}
+			info, err := st.Info(context.Background(), jetstream.WithSubjectFilter(">"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			f.wait(rA, info.State.LastSeq)
+			f.wait(rB, info.State.LastSeq)
+			want := map[string]string{}
+			for _, id := range aggs {
+				n := info.State.Subjects[subjects.Aggregate{Service: service, Type: "thing", ID: id}.Subject()]
+				want[id] = fmt.Sprintf("%d/%d", n, n+1) // the first two events have N=1 and N=2
+			}
+			assertCounts(t, f.counts(c), want)
+		})
+	}
+}
+
+func openDB(t *testing.T, cfg sqlstore.Config) *sqlstore.DB {
+	t.Helper()
+	db, err := sqlstore.Open(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
 }

@@ -51,10 +51,10 @@ func projections(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	switch op {
 	case "status":
 		w := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(w, "SERVICE\tPROJECTION\tSTREAM\tPOSITION\tSTREAM LAST\tLAG (events)")
+		fmt.Fprintln(w, "SERVICE\tPROJECTION\tSTREAM\tPOSITION\tSTREAM LAST\tLAG (events)\tPARKED")
 		for _, s := range statuses {
 			for _, p := range s.Projections {
-				fmt.Fprintf(w, "%s\t%s\t%s\t%d\t%d\t%d\n", s.Service, p.Name, p.Stream, p.Position, p.StreamLast, p.LagEvents)
+				fmt.Fprintf(w, "%s\t%s\t%s\t%d\t%d\t%d\t%d\n", s.Service, p.Name, p.Stream, p.Position, p.StreamLast, p.LagEvents, p.Parked)
 			}
 		}
 		return w.Flush()
