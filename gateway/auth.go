@@ -19,6 +19,7 @@ import (
 	"helpdesk/contracts/identityapi"
 	"helpdesk/contracts/problem"
 	"helpdesk/contracts/subjects"
+	"helpdesk/infra/eventstore"
 	"helpdesk/infra/rpc"
 )
 
@@ -268,10 +269,19 @@ func (l *loginLimiter) prune(key string, now time.Time) []time.Time {
 
 // SigningKey returns the token signing key shared by every gateway replica:
 // a random 32-byte key kept in the JetStream key-value bucket
-// "helpdesk_secrets", created by whichever gateway starts first.
-func SigningKey(ctx context.Context, js jetstream.JetStream) ([]byte, error) {
+// "helpdesk_secrets", created by whichever gateway starts first, with
+// replicas copies or as many as the bucket already has. The bucket keeps
+// one value per key and at most 1 MiB: writes beyond it are refused, never
+// trimmed.
+func SigningKey(ctx context.Context, js jetstream.JetStream, replicas int) ([]byte, error) {
+	const bucket = "helpdesk_secrets"
+	replicas, err := eventstore.StreamReplicas(ctx, js, "KV_"+bucket, max(replicas, 1))
+	if err != nil {
+		return nil, fmt.Errorf("secrets bucket: %w", err)
+	}
 	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
-		Bucket: "helpdesk_secrets", Description: "Helpdesk secrets", History: 1, Storage: jetstream.FileStorage,
+		Bucket: bucket, Description: "Helpdesk secrets", History: 1, Storage: jetstream.FileStorage,
+		MaxBytes: 1 << 20, Replicas: replicas,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("secrets bucket: %w", err)

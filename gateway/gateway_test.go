@@ -272,11 +272,11 @@ func TestReadyz_without_services(t *testing.T) {
 func TestSigningKey_is_shared(t *testing.T) {
 	_, nc := natsembed.StartForTest(t)
 	js, _ := jetstream.New(nc)
-	a, err := gateway.SigningKey(context.Background(), js)
+	a, err := gateway.SigningKey(context.Background(), js, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := gateway.SigningKey(context.Background(), js)
+	b, err := gateway.SigningKey(context.Background(), js, 1)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"helpdesk/infra/eventstore"
 	"helpdesk/infra/telemetry"
 )
 
@@ -70,7 +71,10 @@ type AccessTrailConfig struct {
 	// Buffer bounds the records waiting to be published; default 8192.
 	// Beyond it records are dropped, counted and logged: requests never
 	// wait for the trail.
-	Buffer     int
+	Buffer int
+	// Replicas is the AUDIT stream's replica count when this start creates
+	// it or has more than it (see eventstore.EnsureStream); default 1.
+	Replicas   int
 	Logger     *slog.Logger
 	Registerer prometheus.Registerer
 }
@@ -83,6 +87,9 @@ func (c *AccessTrailConfig) setDefaults() {
 	c.Instance = subjectToken(c.Instance)
 	if c.Buffer <= 0 {
 		c.Buffer = 8192
+	}
+	if c.Replicas <= 0 {
+		c.Replicas = 1
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
@@ -144,7 +151,8 @@ type AccessTrail struct {
 }
 
 // NewAccessTrail ensures the AUDIT stream (file storage, MaxAge the
-// retention, deletes and purges denied) and starts publishing.
+// retention, deletes and purges denied, at least cfg.Replicas replicas;
+// other changes an operator made stay) and starts publishing.
 func NewAccessTrail(ctx context.Context, cfg AccessTrailConfig) (*AccessTrail, error) {
 	cfg.setDefaults()
 	if err := cfg.Validate(); err != nil {
@@ -174,7 +182,7 @@ func NewAccessTrail(ctx context.Context, cfg AccessTrailConfig) (*AccessTrail, e
 		return nil, fmt.Errorf("access trail: jetstream: %w", err)
 	}
 	a.js = js
-	if _, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+	want := jetstream.StreamConfig{
 		Name:        AccessStream,
 		Description: "Helpdesk access trail: one record per API request",
 		Subjects:    []string{AccessSubjectPrefix + ".>"},
@@ -187,8 +195,16 @@ func NewAccessTrail(ctx context.Context, cfg AccessTrailConfig) (*AccessTrail, e
 		Duplicates:  2 * time.Minute,
 		DenyDelete:  true,
 		DenyPurge:   true,
-	}); err != nil {
-		return nil, fmt.Errorf("ensure stream %s: %w", AccessStream, err)
+		Replicas:    cfg.Replicas,
+	}
+	// The retention is ours (--audit-retention-days); a size limit an
+	// operator set stays.
+	own := func(have *jetstream.StreamConfig) {
+		have.Subjects, have.MaxAge, have.Duplicates = want.Subjects, want.MaxAge, want.Duplicates
+		have.DenyDelete, have.DenyPurge = true, true
+	}
+	if _, err := eventstore.EnsureStream(ctx, js, want, own); err != nil {
+		return nil, fmt.Errorf("access trail: %w", err)
 	}
 	go a.run()
 	return a, nil

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -40,12 +42,28 @@ type JetStream struct {
 
 var _ Store = (*JetStream)(nil)
 
-// NewJetStream ensures that the streams of the given services exist, with
-// file storage, no limits (events are never trimmed), DenyDelete and
-// DenyPurge, and returns a store on them. Atomic multi-event appends need
-// NATS server 2.12 or later; on older servers Append of several events
-// fails with ErrBatchUnsupported.
+// MaxReplicas is the largest replica count JetStream allows for a stream.
+const MaxReplicas = 5
+
+// NewJetStream is NewReplicatedJetStream with one replica: for a single
+// server, and for tests.
 func NewJetStream(ctx context.Context, js jetstream.JetStream, services ...string) (*JetStream, error) {
+	return NewReplicatedJetStream(ctx, js, 1, services...)
+}
+
+// NewReplicatedJetStream ensures that the streams of the given services
+// exist, with file storage, replicas copies (1 to MaxReplicas; 3 on a
+// three-node cluster), no limits (events are never trimmed), DenyDelete and
+// DenyPurge, and returns a store on them. An existing stream keeps what an
+// operator changed (see EnsureStream): its replicas are raised to replicas
+// but never lowered, and only the subjects, the absence of limits, the
+// duplicate window and the deny flags are set back. Atomic multi-event
+// appends need NATS server 2.12 or later; on older servers Append of
+// several events fails with ErrBatchUnsupported.
+func NewReplicatedJetStream(ctx context.Context, js jetstream.JetStream, replicas int, services ...string) (*JetStream, error) {
+	if replicas < 1 || replicas > MaxReplicas {
+		return nil, fmt.Errorf("event store: %d replicas, want 1 to %d", replicas, MaxReplicas)
+	}
 	s := &JetStream{js: js, atomic: serverAtLeast(js.Conn().ConnectedServerVersion(), 2, 12)}
 	for _, svc := range services {
 		cfg := jetstream.StreamConfig{
@@ -63,12 +81,84 @@ func NewJetStream(ctx context.Context, js jetstream.JetStream, services ...strin
 			DenyDelete:         true,
 			DenyPurge:          true,
 			AllowAtomicPublish: s.atomic,
+			Replicas:           replicas,
 		}
-		if _, err := js.CreateOrUpdateStream(ctx, cfg); err != nil {
-			return nil, fmt.Errorf("ensure stream %s: %w", cfg.Name, err)
+		own := func(have *jetstream.StreamConfig) {
+			have.Subjects = cfg.Subjects
+			have.MaxAge, have.MaxMsgs, have.MaxBytes, have.MaxMsgsPerSubject = 0, -1, -1, -1
+			have.Duplicates, have.DenyDelete, have.DenyPurge = cfg.Duplicates, true, true
+			have.AllowAtomicPublish = have.AllowAtomicPublish || s.atomic
+		}
+		if _, err := EnsureStream(ctx, js, cfg, own); err != nil {
+			return nil, err
 		}
 	}
 	return s, nil
+}
+
+// EnsureStream makes sure a stream exists without undoing what an operator
+// changed: it creates the stream from want when it is missing; when it
+// exists, own sets on its current configuration the fields Helpdesk relies
+// on (subjects, limits, deny flags), Replicas becomes the larger of the
+// current and want.Replicas (a start with a smaller count never shrinks a
+// stream an operator raised), every other field (description, placement,
+// compression, …) stays, and no update is sent when nothing changes. Two
+// processes ensuring the same stream at once are fine: the one whose create
+// loses takes the update path.
+func EnsureStream(ctx context.Context, js jetstream.JetStream, want jetstream.StreamConfig, own func(have *jetstream.StreamConfig)) (jetstream.Stream, error) {
+	for attempt := 0; ; attempt++ {
+		st, err := js.Stream(ctx, want.Name)
+		if errors.Is(err, jetstream.ErrStreamNotFound) {
+			st, err = js.CreateStream(ctx, want)
+			if errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) && attempt == 0 {
+				continue // created by another process meanwhile
+			}
+			if err != nil {
+				return nil, fmt.Errorf("create stream %s: %w", want.Name, replicasHint(err, want.Replicas))
+			}
+			return st, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("ensure stream %s: %w", want.Name, err)
+		}
+		have := st.CachedInfo().Config
+		next := have
+		own(&next)
+		next.Replicas = max(have.Replicas, want.Replicas)
+		if reflect.DeepEqual(have, next) {
+			return st, nil
+		}
+		if st, err = js.UpdateStream(ctx, next); err != nil {
+			return nil, fmt.Errorf("update stream %s: %w", want.Name, replicasHint(err, next.Replicas))
+		}
+		return st, nil
+	}
+}
+
+// StreamReplicas returns the replica count to ask for when creating or
+// updating a stream with a configuration of its own kind (a key-value or
+// object store bucket): the larger of the stream's current count and want,
+// or want when the stream does not exist.
+func StreamReplicas(ctx context.Context, js jetstream.JetStream, stream string, want int) (int, error) {
+	st, err := js.Stream(ctx, stream)
+	if errors.Is(err, jetstream.ErrStreamNotFound) {
+		return want, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("stream %s: %w", stream, err)
+	}
+	return max(st.CachedInfo().Config.Replicas, want), nil
+}
+
+// replicasHint explains the server's refusal of replicas on a server that
+// is not part of a cluster (API error 10074), or on a cluster with fewer
+// nodes (10005 no suitable peers, 10023 insufficient resources).
+func replicasHint(err error, replicas int) error {
+	var apiErr *jetstream.APIError
+	if replicas > 1 && errors.As(err, &apiErr) && slices.Contains([]jetstream.ErrorCode{10005, 10023, 10074}, apiErr.ErrorCode) {
+		return fmt.Errorf("%w (%d replicas need a JetStream cluster of at least %d nodes; use --stream-replicas 1 on a single server)", err, replicas, replicas)
+	}
+	return err
 }
 
 // serverAtLeast reports whether a "major.minor.patch" version is at least
@@ -273,7 +363,9 @@ func wrapPublishError(agg subjects.Aggregate, err error) error {
 }
 
 // Load implements Store: it reads the aggregate's subject from the start
-// with an ordered consumer until the subject's last message.
+// with an ordered consumer until the subject's last message. On a cluster
+// the consumer may not answer its first fetches (no responders) until it
+// runs on its node: Load retries them for up to consumerReadyTimeout.
 func (s *JetStream) Load(ctx context.Context, agg subjects.Aggregate) ([]events.Envelope, error) {
 	stream, subject := agg.Stream(), agg.Subject()
 	raw, err := s.lastMsg(ctx, stream, subject)
@@ -297,6 +389,7 @@ func (s *JetStream) Load(ctx context.Context, agg subjects.Aggregate) ([]events.
 	defer func() { go s.deleteConsumer(ctx, stream, cons) }()
 	var out []events.Envelope
 	defer func() { s.heads.remember(agg, out) }()
+	notReadyUntil := time.Now().Add(consumerReadyTimeout)
 	for {
 		batch, err := cons.FetchNoWait(256)
 		if err != nil {
@@ -318,7 +411,14 @@ func (s *JetStream) Load(ctx context.Context, agg subjects.Aggregate) ([]events.
 				return out, nil
 			}
 		}
-		if err := batch.Error(); err != nil {
+		err = batch.Error()
+		if got == 0 && errors.Is(err, nats.ErrNoResponders) && time.Now().Before(notReadyUntil) {
+			// On a cluster the consumer can be created but not yet
+			// running on its node: nobody answers the first fetches.
+			time.Sleep(2 * time.Millisecond)
+			continue
+		}
+		if err != nil {
 			return nil, fmt.Errorf("load %s: %w", subject, err)
 		}
 		if got == 0 {
@@ -329,6 +429,10 @@ func (s *JetStream) Load(ctx context.Context, agg subjects.Aggregate) ([]events.
 		}
 	}
 }
+
+// consumerReadyTimeout bounds the wait of Load for its ordered consumer to
+// answer fetches.
+const consumerReadyTimeout = 5 * time.Second
 
 // deleteConsumer removes the ordered consumer of a finished load at once.
 // Left alone it would linger for its inactivity threshold (5 minutes), and

@@ -250,6 +250,11 @@ type PartsConfig struct {
 	Edge gateway.Edge
 	// AuditRetentionDays: see UpConfig.
 	AuditRetentionDays int
+	// StreamReplicas is the replica count of every stream and bucket these
+	// parts create (event streams, AUDIT, helpdesk_secrets, RECORDINGS):
+	// 1 (the default) for a single server, 3 on a three-node cluster. A
+	// stream that has more replicas keeps them (eventstore.EnsureStream).
+	StreamReplicas int
 }
 
 // Parts are running parts of Helpdesk.
@@ -275,6 +280,9 @@ type Parts struct {
 // StartParts starts the configured services and gateway on cfg.Conn.
 func StartParts(ctx context.Context, cfg PartsConfig) (_ *Parts, err error) {
 	p := &Parts{conn: cfg.Conn}
+	if cfg.StreamReplicas == 0 {
+		cfg.StreamReplicas = 1
+	}
 	defer func() {
 		if err != nil {
 			_ = p.Stop(context.Background())
@@ -290,7 +298,7 @@ func StartParts(ctx context.Context, cfg PartsConfig) (_ *Parts, err error) {
 	}
 	var store eventstore.Store
 	if len(cfg.Services) > 0 {
-		if store, err = eventstore.NewJetStream(ctx, js, cfg.Services...); err != nil {
+		if store, err = eventstore.NewReplicatedJetStream(ctx, js, cfg.StreamReplicas, cfg.Services...); err != nil {
 			return nil, fmt.Errorf("event store: %w", err)
 		}
 	}
@@ -324,6 +332,7 @@ func StartParts(ctx context.Context, cfg PartsConfig) (_ *Parts, err error) {
 			p.CallRecord, err = callrecord.Start(ctx, callrecord.Config{
 				Conn: cfg.Conn, Store: store, DB: p.db, Calendar: cal,
 				RetentionWorkingDays: cfg.RecordingRetention, Logger: cfg.Logger, Registerer: cfg.Registry, Clock: cfg.Clock,
+				StreamReplicas: cfg.StreamReplicas,
 			})
 			stop = func() error { return p.CallRecord.Stop() }
 		case subjects.ServiceCustomization:
@@ -372,7 +381,7 @@ func (p *Parts) startGateway(ctx context.Context, js jetstream.JetStream, cfg Pa
 	key := []byte(cfg.JWTSecret)
 	if len(key) == 0 {
 		var err error
-		if key, err = gateway.SigningKey(ctx, js); err != nil {
+		if key, err = gateway.SigningKey(ctx, js, cfg.StreamReplicas); err != nil {
 			return fmt.Errorf("token signing key: %w", err)
 		}
 	}
@@ -381,7 +390,7 @@ func (p *Parts) startGateway(ctx context.Context, js jetstream.JetStream, cfg Pa
 		days = auditlog.DefaultRetentionDays
 	}
 	trail, err := auditlog.NewAccessTrail(ctx, auditlog.AccessTrailConfig{
-		Conn: cfg.Conn, RetentionDays: days, Logger: cfg.Logger, Registerer: cfg.Registry,
+		Conn: cfg.Conn, RetentionDays: days, Replicas: cfg.StreamReplicas, Logger: cfg.Logger, Registerer: cfg.Registry,
 	})
 	if err != nil {
 		return err

@@ -5,6 +5,7 @@ package natsembed
 import (
 	"fmt"
 	"net"
+	"net/url"
 	"path/filepath"
 	"strconv"
 	"time"
@@ -34,6 +35,23 @@ type Config struct {
 	// SyncInterval is how often JetStream fsyncs when SyncAlways is off;
 	// zero keeps the NATS default.
 	SyncInterval time.Duration
+	// Cluster, when its Name is set, makes the server a node of a NATS
+	// cluster with clustered JetStream (see StartCluster).
+	Cluster ClusterNode
+}
+
+// ClusterNode is a server's place in a cluster: the cluster's name, the
+// address the other nodes connect to, and the routes to them.
+type ClusterNode struct {
+	// Name is the cluster's name, the same on every node.
+	Name string
+	// Listen is the route address "host:port"; port -1 or 0 picks a free one.
+	Listen string
+	// Routes are the route URLs (nats-route://host:port) of other nodes.
+	// A node learns the rest of the cluster from the nodes it reaches, but
+	// clustered JetStream refuses to start on a node without any route
+	// configured: StartCluster gives every node routes to all others.
+	Routes []string
 }
 
 // Server is a running embedded NATS server.
@@ -82,6 +100,11 @@ func Start(cfg Config) (*Server, error) {
 		SyncAlways:   cfg.SyncAlways,
 		SyncInterval: cfg.SyncInterval,
 	}
+	if cfg.Cluster.Name != "" {
+		if err := cfg.Cluster.apply(opts); err != nil {
+			return nil, err
+		}
+	}
 	ns, err := server.NewServer(opts)
 	if err != nil {
 		return nil, fmt.Errorf("embedded nats: %w", err)
@@ -93,6 +116,53 @@ func Start(cfg Config) (*Server, error) {
 	}
 	return &Server{ns: ns}, nil
 }
+
+// apply sets the cluster options of a server.
+func (c ClusterNode) apply(opts *server.Options) error {
+	host, portText, err := net.SplitHostPort(c.Listen)
+	if err != nil {
+		return fmt.Errorf("embedded nats: cluster listen address %q: %w", c.Listen, err)
+	}
+	port, err := strconv.Atoi(portText)
+	if err != nil {
+		return fmt.Errorf("embedded nats: cluster listen port %q: %w", portText, err)
+	}
+	if port == 0 {
+		port = server.RANDOM_PORT
+	}
+	if port != server.RANDOM_PORT {
+		ln, err := net.Listen("tcp", c.Listen)
+		if err != nil {
+			return fmt.Errorf("embedded nats: cannot listen for routes on %s: %w", c.Listen, err)
+		}
+		ln.Close()
+	}
+	opts.Cluster = server.ClusterOpts{Name: c.Name, Host: host, Port: port}
+	for _, r := range c.Routes {
+		u, err := url.Parse(r)
+		if err != nil {
+			return fmt.Errorf("embedded nats: route %q: %w", r, err)
+		}
+		opts.Routes = append(opts.Routes, u)
+	}
+	return nil
+}
+
+// Name is the server's name (Config.ServerName).
+func (s *Server) Name() string { return s.ns.Name() }
+
+// RouteURL is the URL other cluster nodes use to reach this one; empty
+// when the server is not clustered.
+func (s *Server) RouteURL() string {
+	addr := s.ns.ClusterAddr()
+	if addr == nil {
+		return ""
+	}
+	return "nats-route://" + addr.String()
+}
+
+// Running reports whether the server has not been shut down.
+func (s *Server) Running() bool { return s.ns.Running() }
 
 // ClientURL is the URL clients use to reach the server.
 func (s *Server) ClientURL() string { return s.ns.ClientURL() }

@@ -25,3 +25,16 @@ func StartForTest(t testing.TB) (*Server, *nats.Conn) {
 	})
 	return s, nc
 }
+
+// StartClusterForTest starts a cluster of size nodes (see StartCluster)
+// with its stores in a temporary directory and shuts it down when the test
+// ends.
+func StartClusterForTest(t testing.TB, size int) *Cluster {
+	t.Helper()
+	c, err := StartCluster(ClusterConfig{DataDir: t.TempDir(), Size: size})
+	if err != nil {
+		t.Fatalf("start embedded nats cluster: %v", err)
+	}
+	t.Cleanup(c.Shutdown)
+	return c
+}

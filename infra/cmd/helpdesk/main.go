@@ -129,8 +129,8 @@ func (c *common) register(fs *flag.FlagSet, withDB bool) {
 		def := ticketdomain.DefaultPolicy()
 		fs.IntVar(&c.autoClose, "auto-close-days", envInt("HELPDESK_AUTO_CLOSE_DAYS", def.AutoCloseAfter), "working days a resolved ticket waits for its requester before it closes itself (HELPDESK_AUTO_CLOSE_DAYS)")
 		fs.IntVar(&c.reopenDays, "reopen-window-days", envInt("HELPDESK_REOPEN_WINDOW_DAYS", def.ReopenWindow), "working days after resolution within which a ticket can be reopened (HELPDESK_REOPEN_WINDOW_DAYS)")
-		fs.StringVar(&c.dbDriver, "db-driver", env("HELPDESK_DB_DRIVER", ""), "read-model database: sqlite or postgres; default sqlite under the data dir (HELPDESK_DB_DRIVER)")
-		fs.StringVar(&c.dbDSN, "db-dsn", env("HELPDESK_DB_DSN", ""), "read-model database: SQLite file path or PostgreSQL URL (HELPDESK_DB_DSN)")
+		fs.StringVar(&c.dbDriver, "db-driver", env("HELPDESK_DB_DRIVER", ""), "older form of --read-store: sqlite or postgres, with --db-dsn (HELPDESK_DB_DRIVER)")
+		fs.StringVar(&c.dbDSN, "db-dsn", env("HELPDESK_DB_DSN", ""), "older form of --read-store: SQLite file path or PostgreSQL URL (HELPDESK_DB_DSN)")
 		fs.StringVar(&c.holidays, "holidays", env("HELPDESK_HOLIDAYS", ""), "a holidays file adding days off and adjusted working days to the built-in Chinese calendar, e.g. for a year it does not know yet (docs/calendar.md); default <data-dir>/holidays.txt when it exists (HELPDESK_HOLIDAYS)")
 		fs.IntVar(&c.surveyDays, "survey-days", envInt("HELPDESK_SURVEY_DAYS", 3), "working days a satisfaction survey stays open; an unanswered survey then expires and closes its resolved ticket (HELPDESK_SURVEY_DAYS)")
 		fs.IntVar(&c.retentionDays, "recording-retention-days", envInt("HELPDESK_RECORDING_RETENTION_DAYS", retention.MinimumWorkingDays), "working days call recordings are kept before they are purged; at least 10 (HELPDESK_RECORDING_RETENTION_DAYS)")
@@ -227,6 +227,7 @@ func up(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	listen := fs.String("listen", env("HELPDESK_LISTEN", "127.0.0.1:8080"), "REST gateway address (HELPDESK_LISTEN)")
 	natsListen := fs.String("nats-listen", env("HELPDESK_NATS_LISTEN", natsembed.DefaultListen), "embedded NATS client address, for integrations and the CLI (HELPDESK_NATS_LISTEN)")
 	natsSync := fs.String("nats-sync", env("HELPDESK_NATS_SYNC", "1s"), "when the embedded JetStream fsyncs: 'always' (every acknowledged write, slower) or an interval such as 1s (HELPDESK_NATS_SYNC)")
+	readStore := readStoreFlag(fs)
 	var af authFlags
 	af.register(fs, true)
 	ef := registerEdge(fs)
@@ -249,6 +250,10 @@ func up(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	db, err := c.readStore(*readStore, filepath.Join(*dataDir, "readmodels.db"))
+	if err != nil {
+		return err
+	}
 	log, policy, err := c.setup(stderr)
 	if err != nil {
 		return err
@@ -262,7 +267,7 @@ func up(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	sys, err := launcher.Up(ctx, launcher.UpConfig{
 		DataDir: *dataDir, Listen: *listen, NATSListen: *natsListen, NATSSyncAlways: syncAlways, NATSSyncInterval: syncInterval,
 		AdminPassword: os.Getenv("HELPDESK_ADMIN_PASSWORD"), JWTSecret: os.Getenv("HELPDESK_JWT_SECRET"),
-		DB: c.db(*dataDir + "/readmodels.db"), SearchCache: c.cacheSize(), RecordingRetention: c.retentionDays, Policy: policy, Logger: log,
+		DB: db, SearchCache: c.cacheSize(), RecordingRetention: c.retentionDays, Policy: policy, Logger: log,
 		Holidays: c.holidaysFile(*dataDir), SurveyDays: c.surveyDays, Auth: auth, Edge: edge,
 		AuditRetentionDays: *auditDays,
 	})
@@ -338,9 +343,18 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	natsURL := natsFlag(fs)
 	dataDir := fs.String("data-dir", env("HELPDESK_DATA_DIR", "./data"), "where the SQLite read models and search indexes are kept (HELPDESK_DATA_DIR)")
 	admin := fs.Bool("ensure-admin", false, "identity only: create the account 'admin' (HELPDESK_ADMIN_PASSWORD or generated) if missing")
+	readStore := readStoreFlag(fs)
+	replicas := streamReplicasFlag(fs)
 	var af authFlags
 	af.register(fs, true)
 	if err := parse(fs, args[1:]); err != nil {
+		return err
+	}
+	if err := checkStreamReplicas(*replicas); err != nil {
+		return err
+	}
+	db, err := c.readStore(*readStore, filepath.Join(*dataDir, name+".db"))
+	if err != nil {
 		return err
 	}
 	auth, err := af.auth()
@@ -359,7 +373,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	cfg := launcher.PartsConfig{
-		Conn: nc, Services: []string{name}, DB: c.db(*dataDir + "/" + name + ".db"), IndexDir: filepath.Join(*dataDir, "search"), SearchCache: c.cacheSize(),
+		Conn: nc, Services: []string{name}, DB: db, StreamReplicas: *replicas, IndexDir: filepath.Join(*dataDir, "search"), SearchCache: c.cacheSize(),
 		RecordingRetention: c.retentionDays, Holidays: c.holidaysFile(*dataDir), SurveyDays: c.surveyDays, EnsureAdmin: *admin, AdminPassword: os.Getenv("HELPDESK_ADMIN_PASSWORD"), Policy: policy, Logger: log, Registry: launcher.NewRegistry(),
 		Auth: auth,
 	}
@@ -376,10 +390,11 @@ func serveGateway(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	af.register(fs, false)
 	ef := registerEdge(fs)
 	auditDays := auditRetentionFlag(fs)
+	replicas := streamReplicasFlag(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if err := checkAuditRetention(*auditDays); err != nil {
+	if err := errors.Join(checkAuditRetention(*auditDays), checkStreamReplicas(*replicas)); err != nil {
 		return err
 	}
 	auth, err := af.auth()
@@ -401,6 +416,7 @@ func serveGateway(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	cfg := launcher.PartsConfig{
 		Conn: nc, Gateway: true, Listen: *listen, JWTSecret: os.Getenv("HELPDESK_JWT_SECRET"),
 		Logger: log, Registry: launcher.NewRegistry(), Auth: auth, Edge: edge, AuditRetentionDays: *auditDays,
+		StreamReplicas: *replicas,
 	}
 	return runParts(ctx, nc, cfg, "gateway", stdout)
 }

@@ -13,6 +13,7 @@ import (
 
 	"helpdesk/contracts/callapi"
 	"helpdesk/contracts/problem"
+	"helpdesk/infra/eventstore"
 )
 
 // purgingKey is the object metadata key MarkPurging sets.
@@ -26,14 +27,22 @@ type Recordings struct {
 	store jetstream.ObjectStore
 }
 
-// OpenRecordings creates the recordings bucket (file storage) or opens it
-// when it exists. The call-record service owns the bucket: the gateway only
-// opens it.
-func OpenRecordings(ctx context.Context, js jetstream.JetStream) (*Recordings, error) {
+// OpenRecordings creates the recordings bucket (file storage, replicas
+// copies or as many as it already has) or opens it when it exists. The
+// call-record service owns the bucket: the gateway only opens it. The
+// bucket has no age or size limit: recordings are deleted by the retention
+// purge, after the working days the deployment keeps them, and a limit
+// would lose or refuse recordings silently.
+func OpenRecordings(ctx context.Context, js jetstream.JetStream, replicas int) (*Recordings, error) {
+	replicas, err := eventstore.StreamReplicas(ctx, js, "OBJ_"+callapi.RecordingsBucket, max(replicas, 1))
+	if err != nil {
+		return nil, fmt.Errorf("recordings bucket %s: %w", callapi.RecordingsBucket, err)
+	}
 	store, err := js.CreateOrUpdateObjectStore(ctx, jetstream.ObjectStoreConfig{
 		Bucket:      callapi.RecordingsBucket,
 		Description: "Helpdesk call recordings (WAV, MP3) under calls/<call aggregate id>/<sha256>",
 		Storage:     jetstream.FileStorage,
+		Replicas:    replicas,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("recordings bucket %s: %w", callapi.RecordingsBucket, err)

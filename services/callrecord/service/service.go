@@ -55,6 +55,9 @@ type Config struct {
 	Registerer prometheus.Registerer
 	// Clock tells the time; default time.Now.
 	Clock func() time.Time
+	// StreamReplicas is the recordings bucket's replica count (see
+	// adapters.OpenRecordings); default 1.
+	StreamReplicas int
 }
 
 func (c *Config) setDefaults() {
@@ -133,7 +136,7 @@ func Start(ctx context.Context, cfg Config) (_ *Service, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("callrecord jetstream: %w", err)
 	}
-	recordings, err := adapters.OpenRecordings(ctx, js)
+	recordings, err := adapters.OpenRecordings(ctx, js, cfg.StreamReplicas)
 	if err != nil {
 		return nil, err
 	}

@@ -104,7 +104,7 @@ func newHarness(t *testing.T) *harness {
 	if h.events, err = eventstore.NewJetStream(ctx, js, subjects.ServiceCallRecord); err != nil {
 		t.Fatal(err)
 	}
-	recordings, err := adapters.OpenRecordings(ctx, js)
+	recordings, err := adapters.OpenRecordings(ctx, js, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
