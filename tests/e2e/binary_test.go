@@ -198,7 +198,9 @@ func TestBinary_serve_and_gateway_on_external_NATS(t *testing.T) {
 		return ""
 	}
 	start("is running", "serve", "identity", "--nats-url", externalNATS, "--ensure-admin", "--log-level", "error")
-	start("is running", "serve", "ticket", "--nats-url", externalNATS, "--db-driver", "postgres", "--db-dsn", sqlstoretest.PostgresDSN(t), "--log-level", "error")
+	ticketLine := start("is running", "serve", "ticket", "--nats-url", externalNATS, "--read-store", sqlstoretest.PostgresDSN(t),
+		"--metrics-listen", "127.0.0.1:0", "--log-level", "error")
+	metricsURL := regexp.MustCompile(`metrics at (http://[^;\s,]+)`).FindStringSubmatch(ticketLine)[1]
 	start("is running", "serve", "knowledge", "--nats-url", externalNATS, "--log-level", "error")
 	start("is running", "serve", "callrecord", "--nats-url", externalNATS, "--db-driver", "postgres", "--db-dsn", sqlstoretest.PostgresDSN(t), "--log-level", "error")
 	start("is running", "serve", "satisfaction", "--nats-url", externalNATS, "--db-driver", "postgres", "--db-dsn", sqlstoretest.PostgresDSN(t), "--log-level", "error")
@@ -215,6 +217,16 @@ func TestBinary_serve_and_gateway_on_external_NATS(t *testing.T) {
 		l := admin.must(http.StatusOK, "GET", "/api/v1/tickets?status=resolved", nil)
 		return len(l.Body["items"].([]any)) == 1
 	})
+	// The ticket service's own metrics show its projection.
+	res, err := http.Get(metricsURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK || !strings.Contains(string(body), `helpdesk_projection_position{projection="ticket_list"}`) {
+		t.Errorf("GET %s = %d without the ticket_list projection's position", metricsURL, res.StatusCode)
+	}
 	// The knowledge service, a process of its own, drafts an article from it.
 	eventually(t, 10*time.Second, "a draft from the resolved ticket", func() bool {
 		l := admin.must(http.StatusOK, "GET", "/api/v1/kb/articles?source_ticket="+created.str("id"), nil)

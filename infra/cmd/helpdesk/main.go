@@ -304,23 +304,47 @@ func parseSync(v string) (always bool, interval time.Duration, err error) {
 }
 
 // runParts runs parts of Helpdesk against an external NATS server until
-// interrupted.
-func runParts(ctx context.Context, nc *nats.Conn, cfg launcher.PartsConfig, what string, stdout io.Writer) error {
+// interrupted; with metricsListen it also serves /metrics, /healthz and
+// /readyz there.
+func runParts(ctx context.Context, nc *nats.Conn, cfg launcher.PartsConfig, what, metricsListen string, stdout io.Writer) error {
 	defer shutdownTracingFor(ctx)()
 	parts, err := launcher.StartParts(ctx, cfg)
 	if err != nil {
 		nc.Close()
 		return err
 	}
+	var ops *launcher.OpsServer
+	if metricsListen != "" {
+		if ops, err = launcher.StartOps(metricsListen, nc, cfg.Registry); err != nil {
+			_ = parts.Stop(context.Background())
+			return err
+		}
+	}
 	fmt.Fprintf(stdout, "helpdesk %s is running on %s", what, nc.ConnectedUrlRedacted())
 	if parts.URL != "" {
 		fmt.Fprintf(stdout, ", REST gateway at %s", parts.URL)
 	}
+	if ops != nil {
+		fmt.Fprintf(stdout, ", metrics at %s/metrics", ops.URL)
+	}
 	fmt.Fprintln(stdout, "; Ctrl-C to stop.")
+	if parts.AdminPassword != "" {
+		fmt.Fprintf(stdout, "First start: account 'admin' created with password: %s (change it at the first login)\n", parts.AdminPassword)
+	}
 	<-ctx.Done()
 	stopCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	return parts.Stop(stopCtx)
+	var errs []error
+	if ops != nil {
+		errs = append(errs, ops.Stop(stopCtx))
+	}
+	return errors.Join(append(errs, parts.Stop(stopCtx))...)
+}
+
+// metricsListenFlag registers --metrics-listen of `serve`.
+func metricsListenFlag(fs *flag.FlagSet) *string {
+	return fs.String("metrics-listen", env("HELPDESK_METRICS_LISTEN", ""),
+		"serve /metrics (Prometheus), /healthz and /readyz on this address, e.g. 0.0.0.0:9464; empty for none (HELPDESK_METRICS_LISTEN)")
 }
 
 func shutdownTracingFor(ctx context.Context) func() {
@@ -342,9 +366,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	c.register(fs, true)
 	natsURL := natsFlag(fs)
 	dataDir := fs.String("data-dir", env("HELPDESK_DATA_DIR", "./data"), "where the SQLite read models and search indexes are kept (HELPDESK_DATA_DIR)")
-	admin := fs.Bool("ensure-admin", false, "identity only: create the account 'admin' (HELPDESK_ADMIN_PASSWORD or generated) if missing")
+	admin := fs.Bool("ensure-admin", false, "identity only: create the account 'admin' (HELPDESK_ADMIN_PASSWORD, or a generated password printed once) if missing")
 	readStore := readStoreFlag(fs)
 	replicas := streamReplicasFlag(fs)
+	metricsListen := metricsListenFlag(fs)
 	var af authFlags
 	af.register(fs, true)
 	if err := parse(fs, args[1:]); err != nil {
@@ -377,7 +402,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		RecordingRetention: c.retentionDays, Holidays: c.holidaysFile(*dataDir), SurveyDays: c.surveyDays, EnsureAdmin: *admin, AdminPassword: os.Getenv("HELPDESK_ADMIN_PASSWORD"), Policy: policy, Logger: log, Registry: launcher.NewRegistry(),
 		Auth: auth,
 	}
-	return runParts(ctx, nc, cfg, "service "+name, stdout)
+	return runParts(ctx, nc, cfg, "service "+name, *metricsListen, stdout)
 }
 
 func serveGateway(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -418,5 +443,5 @@ func serveGateway(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		Logger: log, Registry: launcher.NewRegistry(), Auth: auth, Edge: edge, AuditRetentionDays: *auditDays,
 		StreamReplicas: *replicas,
 	}
-	return runParts(ctx, nc, cfg, "gateway", stdout)
+	return runParts(ctx, nc, cfg, "gateway", "", stdout)
 }
