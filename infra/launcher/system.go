@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"os"
 	"path/filepath"
@@ -19,12 +20,15 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"helpdesk/contracts/opsapi"
+	"helpdesk/contracts/problem"
 	"helpdesk/contracts/subjects"
 	"helpdesk/gateway"
 	"helpdesk/infra/auditlog"
 	"helpdesk/infra/calendar"
 	"helpdesk/infra/eventstore"
 	"helpdesk/infra/natsembed"
+	"helpdesk/infra/rpc"
 	"helpdesk/infra/sqlstore"
 	callrecord "helpdesk/services/callrecord/service"
 	customization "helpdesk/services/customization/service"
@@ -203,9 +207,56 @@ func (s *System) Stop(ctx context.Context) error {
 		return nil
 	}
 	s.closed = true
-	err := s.parts.Stop(ctx)
+	err := s.parts.stopGateway(ctx)
+	if serr := settle(ctx, s.parts.conn); serr != nil {
+		err = errors.Join(err, serr)
+	}
+	err = errors.Join(err, s.parts.Stop(ctx))
 	s.nats.Shutdown()
 	return err
+}
+
+// settleTimeout bounds the wait for the projections when the system stops.
+const settleTimeout = 10 * time.Second
+
+// settle waits until every projection has applied the last event of its
+// stream, twice in a row with the same stream ends, so that what reactions
+// append meanwhile is applied too; or until ctx ends or settleTimeout
+// passes.
+func settle(ctx context.Context, nc *nats.Conn) error {
+	ctx, cancel := context.WithTimeout(ctx, settleTimeout)
+	defer cancel()
+	ctx = rpc.WithCaller(ctx, rpc.Caller{ID: "system:launcher", Role: "system"})
+	var prev map[string]uint64
+	for {
+		ends, behind := map[string]uint64{}, false
+		for _, svc := range Services {
+			st, err := rpc.Call[opsapi.ProjectionStatuses](ctx, nc, subjects.Endpoint(svc, opsapi.EndpointProjectionStatus), opsapi.ProjectionStatusRequest{})
+			if problem.CodeOf(err) == problem.CodeUnavailable {
+				continue
+			}
+			if err != nil {
+				return fmt.Errorf("settle projections: status of %s: %w", svc, err)
+			}
+			for _, p := range st.Projections {
+				ends[p.Name] = p.StreamLast
+				behind = behind || p.Position < p.StreamLast
+			}
+		}
+		if !behind && maps.Equal(prev, ends) {
+			return nil
+		}
+		if behind {
+			prev = nil
+		} else {
+			prev = ends
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("settle projections: %w", ctx.Err())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
 }
 
 // NewRegistry returns a metrics registry with the Go runtime and process
@@ -419,15 +470,7 @@ func (p *Parts) startGateway(ctx context.Context, js jetstream.JetStream, cfg Pa
 // Stop stops the gateway first, then the services in the reverse order of
 // their start, then drains the connection, and closes the database.
 func (p *Parts) Stop(ctx context.Context) error {
-	var errs []error
-	if p.gateway != nil {
-		errs = append(errs, p.gateway.Shutdown(ctx))
-		p.gateway = nil
-	}
-	if p.accessTrail != nil {
-		errs = append(errs, p.accessTrail.Close(ctx))
-		p.accessTrail = nil
-	}
+	errs := []error{p.stopGateway(ctx)}
 	for i := len(p.stops) - 1; i >= 0; i-- {
 		errs = append(errs, p.stops[i]())
 	}
@@ -438,6 +481,21 @@ func (p *Parts) Stop(ctx context.Context) error {
 	if p.db != nil {
 		errs = append(errs, p.db.Close())
 		p.db = nil
+	}
+	return errors.Join(errs...)
+}
+
+// stopGateway stops the gateway (it finishes the requests it has) and the
+// access trail.
+func (p *Parts) stopGateway(ctx context.Context) error {
+	var errs []error
+	if p.gateway != nil {
+		errs = append(errs, p.gateway.Shutdown(ctx))
+		p.gateway = nil
+	}
+	if p.accessTrail != nil {
+		errs = append(errs, p.accessTrail.Close(ctx))
+		p.accessTrail = nil
 	}
 	return errors.Join(errs...)
 }
