@@ -25,6 +25,7 @@ import (
 	"helpdesk/infra/projection"
 	"helpdesk/infra/sqlstore"
 	"helpdesk/infra/sqlstore/sqlstoretest"
+	"helpdesk/infra/telemetry/logtest"
 )
 
 const service = "proj"
@@ -289,7 +290,7 @@ func TestRunner(t *testing.T) {
 			f.appendEvents(aggs, 1, false)
 			poison := f.appendEvents(aggs[:1], 1, true)
 			last := f.appendEvents(aggs, 1, false)
-			var logs syncBuffer
+			var logs logtest.Buffer
 			r, stop := f.run(projection.RunnerConfig{Handler: bad, ParkAfter: 3, Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
 			f.wait(r, last)
 			// The poison event of aggs[0] is missing; the others count.
@@ -376,24 +377,6 @@ func publishRaw(t *testing.T, js jetstream.JetStream, aggs []string, n int) uint
 		}
 	}
 	return last
-}
-
-// syncBuffer is a bytes.Buffer safe for a logger and a reader.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 func assertCounts(t *testing.T, got, want map[string]string) {

@@ -16,6 +16,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"helpdesk/infra/telemetry/logtest"
 )
 
 // adminPassword is the admin's first password; the first login changes it
@@ -61,32 +63,12 @@ func helpdeskBinary(t *testing.T) string {
 	return filepath.Join(buildDir, "helpdesk")
 }
 
-// output collects what the child writes to stdout and stderr.
-type output struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-// Write implements io.Writer; the child's stdout and stderr share it.
-func (o *output) Write(p []byte) (int, error) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.buf.Write(p)
-}
-
-// String returns everything written so far.
-func (o *output) String() string {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.buf.String()
-}
-
 // proc is one run of `helpdesk up`.
 type proc struct {
 	cmd     *exec.Cmd
 	url     string // the REST gateway, http://127.0.0.1:<port>
 	natsURL string // the embedded NATS server's client URL
-	out     *output
+	out     *logtest.Buffer
 	exited  chan struct{} // closed when the process has exited
 	waitErr error         // the exit status, once exited is closed
 }
@@ -103,7 +85,7 @@ func startUp(t *testing.T, bin, dataDir string) *proc {
 	cmd := exec.Command(bin, "up", "--data-dir", dataDir, "--listen", "127.0.0.1:0", "--nats-listen", "127.0.0.1:-1",
 		"--log-level", "error", "--rate-limit-account", "off")
 	cmd.Env = append(os.Environ(), "HELPDESK_ADMIN_PASSWORD="+adminPassword)
-	p := &proc{cmd: cmd, out: &output{}, exited: make(chan struct{})}
+	p := &proc{cmd: cmd, out: &logtest.Buffer{}, exited: make(chan struct{})}
 	cmd.Stdout, cmd.Stderr = p.out, p.out
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start helpdesk up: %v", err)

@@ -3,7 +3,6 @@
 package cluster_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -32,6 +31,7 @@ import (
 	"helpdesk/infra/natsembed"
 	"helpdesk/infra/rpc"
 	"helpdesk/infra/sqlstore"
+	"helpdesk/infra/telemetry/logtest"
 	"helpdesk/tests/apiclient"
 )
 
@@ -66,10 +66,10 @@ func TestFailover_of_the_ticket_stream_leader(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a three-node cluster and runs a load")
 	}
-	logs := &syncBuffer{}
+	logs := &logtest.Buffer{}
 	t.Cleanup(func() {
 		if t.Failed() {
-			t.Logf("last logs of the Helpdesk parts:\n%s", logs.tail(8000))
+			t.Logf("last logs of the Helpdesk parts:\n%s", logs.Tail(8000))
 		}
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
@@ -486,24 +486,4 @@ func firstDifference(a, b []string) string {
 		}
 	}
 	return "one list is longer"
-}
-
-// syncBuffer collects the parts' logs from several goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-// tail returns the last n bytes written.
-func (b *syncBuffer) tail(n int) string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	s := b.buf.String()
-	return s[max(0, len(s)-n):]
 }

@@ -16,6 +16,7 @@ import (
 	"helpdesk/contracts/events"
 	"helpdesk/contracts/subjects"
 	"helpdesk/infra/eventstore"
+	"helpdesk/infra/telemetry/logtest"
 )
 
 // pbx calls the gateway as a PBX, with an API key.
@@ -47,7 +48,7 @@ func hotlineAgent(t *testing.T, admin *client, base, work string) (*client, stri
 // once; the figures add up; a revoked key stops working.
 func TestHotline_routes_calls_and_keeps_their_record(t *testing.T) {
 	dir := t.TempDir()
-	var logs syncBuffer
+	var logs logtest.Buffer
 	sys := startSystemLogging(t, dir, &logs)
 	a := newActors(t, sys)
 
