@@ -3,6 +3,7 @@ package aggregate_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/nats-io/nats.go/jetstream"
@@ -37,6 +38,13 @@ const noteService = "aggtest"
 
 func newNotes(t *testing.T) *aggregate.Repository[*note] {
 	t.Helper()
+	repo, _ := newNotesOn(t)
+	return repo
+}
+
+// newNotesOn is newNotes that also returns the JetStream context.
+func newNotesOn(t *testing.T) (*aggregate.Repository[*note], jetstream.JetStream) {
+	t.Helper()
 	_, nc := natsembed.StartForTest(t)
 	js, err := jetstream.New(nc)
 	if err != nil {
@@ -62,7 +70,7 @@ func newNotes(t *testing.T) *aggregate.Repository[*note] {
 			}
 			return n, nil
 		},
-	}
+	}, js
 }
 
 // TestRepository_UpdateVisible_hides_version_from_who_may_not_see: a caller
@@ -128,5 +136,54 @@ func TestRepository_UpdateVisible_hides_version_from_who_may_not_see(t *testing.
 	ctx = rpc.WithCaller(ctx, rpc.Caller{ID: "alice", Role: "customer"})
 	if n, err = repo.UpdateVisible(ctx, id, current, func(n *note) bool { return n.owner == "alice" }, write); err != nil || n.lines != 3 {
 		t.Fatalf("owner's update: %+v, %v", n, err)
+	}
+}
+
+// TestRepository_retries_after_the_duplicate_window_are_not_doubled: the
+// server forgets a Nats-Msg-Id after its duplicate window (shortened here
+// to 100 ms); a create and an update retried later with the same
+// idempotency key still change nothing.
+func TestRepository_retries_after_the_duplicate_window_are_not_doubled(t *testing.T) {
+	t.Parallel()
+	repo, js := newNotesOn(t)
+	bg := context.Background()
+	st, err := js.Stream(bg, subjects.Stream(noteService))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := st.CachedInfo().Config
+	cfg.Duplicates = 100 * time.Millisecond
+	if _, err := js.UpdateStream(bg, cfg); err != nil {
+		t.Fatal(err)
+	}
+	caller := rpc.Caller{ID: "alice", Role: "customer"}
+	withKey := func(key string) context.Context {
+		c := caller
+		c.IdempotencyKey = key
+		return rpc.WithCaller(bg, c)
+	}
+	write := func(*note) ([]events.Payload, error) { return []events.Payload{noteWritten{Owner: "alice"}}, nil }
+	create := func() ([]events.Payload, error) { return []events.Payload{noteWritten{Owner: "alice"}}, nil }
+	ctx := withKey("create-1")
+	id := aggregate.IDFor(ctx)
+	if _, err := repo.Create(ctx, id, create); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := repo.Update(withKey("update-1"), id, 0, write); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond) // past the window
+	if again := aggregate.IDFor(withKey("create-1")); again != id {
+		t.Fatalf("a retried create chose id %s, the first %s", again, id)
+	}
+	if n, err := repo.Create(withKey("create-1"), id, create); err != nil || n.lines != 2 {
+		t.Fatalf("retried create: %+v, %v; want the note as it is", n, err)
+	}
+	if n, err := repo.Update(withKey("update-1"), id, 0, write); err != nil || n.lines != 2 {
+		t.Fatalf("retried update: %+v, %v; want the note as it is", n, err)
+	}
+	n, _, err := repo.Load(bg, id)
+	if err != nil || n.lines != 2 {
+		t.Fatalf("note after the retries: %+v, %v; want 2 lines", n, err)
 	}
 }

@@ -285,7 +285,7 @@ func TestNATSPermissions_run_Helpdesk(t *testing.T) {
 			t.Fatalf("stream info as the auditor: %v", err)
 		}
 		trimmed := st.CachedInfo().Config
-		trimmed.MaxAge = 48 * time.Hour // what a stream update could do to the log (at least the 24 h duplicate window)
+		trimmed.MaxAge = 48 * time.Hour // what a stream update could do to the log (at least the duplicate window)
 		c, cancel = short()
 		_, err = auditor.UpdateStream(c, trimmed)
 		cancel()
