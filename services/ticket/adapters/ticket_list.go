@@ -6,6 +6,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"sync"
 	"time"
 
 	"helpdesk/contracts/events"
@@ -20,6 +21,15 @@ import (
 // of the deadline scheduler. It works on SQLite and PostgreSQL.
 type TicketList struct {
 	db *sqlstore.DB
+
+	// mu guards the statements Apply prepared in tx, the transaction it
+	// was last called with (SQLite only): a projection applies a batch of
+	// events in one transaction, and preparing each of its few statements
+	// once per batch instead of once per event was a third of a rebuild's
+	// time. PostgreSQL's driver keeps prepared statements by itself.
+	mu    sync.Mutex
+	tx    *sql.Tx
+	stmts map[string]*sql.Stmt
 }
 
 // NewTicketList returns the read model stored in db.
@@ -75,7 +85,15 @@ func (*TicketList) Reset(ctx context.Context, tx *sql.Tx) error {
 func (l *TicketList) Apply(ctx context.Context, tx *sql.Tx, env events.Envelope) error {
 	id, at := env.AggregateID, sqlstore.Micros(env.OccurredAt)
 	exec := func(query string, args ...any) error {
-		_, err := tx.ExecContext(ctx, l.db.Rebind(query), args...)
+		var err error
+		if l.db.Driver() == sqlstore.DriverSQLite {
+			var stmt *sql.Stmt
+			if stmt, err = l.prepared(ctx, tx, query); err == nil {
+				_, err = stmt.ExecContext(ctx, args...)
+			}
+		} else {
+			_, err = tx.ExecContext(ctx, l.db.Rebind(query), args...)
+		}
 		if err != nil {
 			return fmt.Errorf("apply %s to ticket_list: %w", env.Type, err)
 		}
@@ -88,7 +106,7 @@ func (l *TicketList) Apply(ctx context.Context, tx *sql.Tx, env events.Envelope)
 	}
 	switch env.Type {
 	case ticketapi.EventOpened:
-		var p ticketapi.Opened
+		var p openedRow
 		if err := env.Decode(&p); err != nil {
 			return err
 		}
@@ -106,7 +124,7 @@ func (l *TicketList) Apply(ctx context.Context, tx *sql.Tx, env events.Envelope)
 	case ticketapi.EventWorkStarted:
 		return touch(`status = ?`, ticketapi.StatusInProgress)
 	case ticketapi.EventReplied:
-		var p ticketapi.Replied
+		var p repliedRow
 		if err := env.Decode(&p); err != nil {
 			return err
 		}
@@ -140,6 +158,45 @@ func (l *TicketList) Apply(ctx context.Context, tx *sql.Tx, env events.Envelope)
 		return touch(`resolution_breached = TRUE`)
 	}
 	return nil // events of later schema additions are not needed by this model
+}
+
+// openedRow and repliedRow are the fields of ticketapi.Opened and
+// ticketapi.Replied the list keeps: leaving out the description and the
+// reply's body, up to 20,000 characters each, spares decoding them.
+type (
+	openedRow struct {
+		Title            string    `json:"title"`
+		Category         string    `json:"category"`
+		Priority         string    `json:"priority"`
+		Channel          string    `json:"channel"`
+		Requester        string    `json:"requester"`
+		FirstResponseDue time.Time `json:"first_response_due"`
+		ResolutionDue    time.Time `json:"resolution_due"`
+	}
+	repliedRow struct {
+		FirstResponse bool   `json:"first_response"`
+		Status        string `json:"status"`
+	}
+)
+
+// prepared returns the statement of query prepared in tx, preparing it on
+// its first use in tx; the statements end with tx. For SQLite, whose
+// driver prepares every statement it executes.
+func (l *TicketList) prepared(ctx context.Context, tx *sql.Tx, query string) (*sql.Stmt, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.tx != tx {
+		l.tx, l.stmts = tx, map[string]*sql.Stmt{}
+	}
+	if s, ok := l.stmts[query]; ok {
+		return s, nil
+	}
+	s, err := tx.PrepareContext(ctx, l.db.Rebind(query))
+	if err != nil {
+		return nil, fmt.Errorf("prepare: %w", err)
+	}
+	l.stmts[query] = s
+	return s, nil
 }
 
 const listColumns = `id, version, status, title, category, priority, channel, requester, assignee, created_at, updated_at`

@@ -44,7 +44,7 @@ func apply(t *testing.T, db *sqlstore.DB, list *adapters.TicketList, evs ...even
 	}
 }
 
-func newList(t *testing.T, db *sqlstore.DB) *adapters.TicketList {
+func newList(t testing.TB, db *sqlstore.DB) *adapters.TicketList {
 	t.Helper()
 	list := adapters.NewTicketList(db)
 	if err := db.Migrate(context.Background(), list.Name(), list.Migrations()); err != nil {
