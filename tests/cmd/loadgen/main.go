@@ -3,11 +3,18 @@
 // the REST gateway of a freshly started all-in-one system, their latency, and
 // how long a new ticket takes to show up in the list read model; then the
 // knowledge base with generated articles: index rebuild rate, index size,
-// and search and suggestion latency from many clients. Every target is on
-// loopback; every phase is bounded in time.
+// and search and suggestion latency from many clients; then the system as
+// it is deployed (scale): `helpdesk up` and the split services as child
+// processes, projection rebuild rates into SQLite and PostgreSQL, and the
+// startup time over a large event log. Every target is on loopback; every
+// phase is bounded in time.
 //
-//	go run ./tests/cmd/loadgen [-c 32] [-d 10s] [-phase all|raw|system|hotline|kb] [-kb-articles 100000]
-//	    [-kb-clients 50] [-kb-pause 150ms] [-kb-cache 10000|-1] [-kb-clients-in-process] [-json out.json] [-cpuprofile cpu.prof]
+//	go run ./tests/cmd/loadgen [-c 32] [-d 10s] [-phase all|raw|system|hotline|kb|scale] [-kb-articles 100000]
+//	    [-kb-clients 50] [-kb-pause 150ms] [-kb-cache 10000|-1] [-kb-clients-in-process]
+//	    [-scale-events 1000000] [-scale-rebuild-events 200000] [-scale-restarts 3] [-scale-parts all|deploy,rebuild,startup]
+//	    [-scale-cache DIR] [-scale-max-batch N]
+//	    [-helpdesk bin/helpdesk]
+//	    [-postgres URL] [-json out.json] [-cpuprofile cpu.prof]
 package main
 
 import (
@@ -52,6 +59,23 @@ type config struct {
 	kbPause     time.Duration
 	kbCache     int
 	kbInProcess bool
+	// scaleEvents is the size of the event log the startup is timed
+	// with; scaleRebuildEvents how many events the rebuilds replay.
+	scaleEvents        int
+	scaleRebuildEvents int
+	scaleRestarts      int
+	// scaleParts are the scale phase's parts to run: all, or a
+	// comma-separated list of deploy, rebuild and startup.
+	scaleParts string
+	// scaleCache keeps the startup's caught-up data directory for later
+	// runs; empty generates it in the run's temporary directory.
+	scaleCache string
+	// scaleMaxBatch is the projection runner's MaxBatch in the rebuilds.
+	scaleMaxBatch int
+	// helpdesk is the helpdesk binary the scale phase runs; empty builds it.
+	helpdesk string
+	// postgres is the PostgreSQL URL of the rebuild; empty skips it.
+	postgres string
 }
 
 // Result is everything one run measured.
@@ -76,6 +100,7 @@ type Result struct {
 	RatioToRawPercent float64        `json:"ratio_to_raw_percent"`
 	KB                *KBResult      `json:"knowledge_base,omitempty"`
 	Hotline           *HotlineResult `json:"hotline,omitempty"`
+	Scale             *ScaleResult   `json:"scale,omitempty"`
 }
 
 func main() {
@@ -90,14 +115,23 @@ func main() {
 	flag.IntVar(&cfg.concurrency, "c", 32, "concurrent clients (and concurrent raw appenders)")
 	flag.DurationVar(&cfg.duration, "d", 10*time.Second, "measured duration of each phase")
 	flag.DurationVar(&cfg.warmup, "warmup", time.Second, "unmeasured warm-up before each phase")
-	flag.StringVar(&cfg.phase, "phase", "all", "all, raw, system, hotline or kb")
+	flag.StringVar(&cfg.phase, "phase", "all", "all, raw, system, hotline, kb or scale (scale runs the raw baseline too)")
 	flag.IntVar(&cfg.kbArticles, "kb-articles", 100_000, "generated articles in the knowledge-base phase")
 	flag.IntVar(&cfg.kbClients, "kb-clients", 50, "concurrent search and suggestion clients")
 	flag.BoolVar(&cfg.kbInProcess, "kb-clients-in-process", false, "run the search clients in this process, beside the system, instead of in a child process")
 	flag.IntVar(&cfg.kbCache, "kb-cache", 10000, "search results the knowledge service caches; -1 for none")
 	flag.DurationVar(&cfg.kbPause, "kb-pause", 150*time.Millisecond, "mean pause between one client's requests in the paced runs (a typing pace; each pause is 0.5 to 1.5 times it)")
+	flag.IntVar(&cfg.scaleEvents, "scale-events", 1_000_000, "events in the log the scale phase times the startup of helpdesk up with")
+	flag.IntVar(&cfg.scaleRebuildEvents, "scale-rebuild-events", 200_000, "ticket events the scale phase rebuilds the ticket_list projection from")
+	flag.IntVar(&cfg.scaleRestarts, "scale-restarts", 3, "timed restarts of helpdesk up over the large event log (the median is reported)")
+	flag.StringVar(&cfg.scaleParts, "scale-parts", "all", "parts of the scale phase: all, or a comma-separated list of deploy (all-in-one and split under load), rebuild, startup")
+	flag.StringVar(&cfg.scaleCache, "scale-cache", "", "keep the scale phase's generated and caught-up event log in this directory and reuse it in later runs; default: generate it in the run's temporary directory")
+	flag.IntVar(&cfg.scaleMaxBatch, "scale-max-batch", 0, "the projection runner's MaxBatch in the scale phase's rebuilds; 0 for its default, as the services run it")
+	flag.StringVar(&cfg.helpdesk, "helpdesk", "", "the helpdesk binary of the scale phase; default: go build it")
+	flag.StringVar(&cfg.postgres, "postgres", envOr("HELPDESK_TEST_POSTGRES", "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"),
+		"PostgreSQL of the scale phase's rebuild (a schema of its own, dropped afterwards); empty to skip (HELPDESK_TEST_POSTGRES)")
 	flag.StringVar(&cfg.jsonOut, "json", "", "also write the results as JSON to this file")
-	flag.StringVar(&cfg.cpuProfile, "cpuprofile", "", "write a CPU profile of the measured load of the phase chosen with -phase (the system phase with -phase all) to this file")
+	flag.StringVar(&cfg.cpuProfile, "cpuprofile", "", "write a CPU profile of the measured load of the phase chosen with -phase (the system phase with -phase all; the SQLite rebuild with -phase scale) to this file")
 	flag.BoolVar(&cfg.keep, "keep", false, "keep the temporary data directories")
 	flag.Parse()
 	if err := run(cfg); err != nil {
@@ -107,9 +141,12 @@ func main() {
 }
 
 func run(cfg config) error {
+	if _, err := scaleParts(cfg.scaleParts); err != nil {
+		return err
+	}
 	res := Result{Machine: machine(), Concurrency: cfg.concurrency, DurationSeconds: cfg.duration.Seconds()}
 	fmt.Printf("Helpdesk load test — %s\nconcurrency %d, %s per phase after %s warm-up\n\n", res.Machine, cfg.concurrency, cfg.duration, cfg.warmup)
-	if cfg.phase == "all" || cfg.phase == "raw" {
+	if cfg.phase == "all" || cfg.phase == "raw" || cfg.phase == "scale" {
 		if err := rawPhase(cfg, &res); err != nil {
 			return fmt.Errorf("raw phase: %w", err)
 		}
@@ -129,6 +166,12 @@ func run(cfg config) error {
 		res.KB = &KBResult{}
 		if err := kbPhase(cfg, res.KB); err != nil {
 			return fmt.Errorf("knowledge-base phase: %w", err)
+		}
+	}
+	if cfg.phase == "all" || cfg.phase == "scale" {
+		res.Scale = &ScaleResult{}
+		if err := scalePhase(cfg, res.Scale); err != nil {
+			return fmt.Errorf("scale phase: %w", err)
 		}
 	}
 	if res.RawAppendsPerSec > 0 {
@@ -568,6 +611,9 @@ func report(r Result) {
 		fmt.Println()
 		fmt.Printf("  goal: routing p99 < 20 ms, %d calls at once:      %s (%.1f ms)\n", h.Callers, verdict(h.Bursts > 0 && h.Errors == 0 && h.Burst.P99Ms < 20), h.Burst.P99Ms)
 	}
+	if s := r.Scale; s != nil {
+		reportScale(r, s)
+	}
 	if k := r.KB; k != nil {
 		fmt.Println()
 		row(fmt.Sprintf("knowledge base: %d articles, %d clients, cache %d", k.Articles, k.Clients, k.CacheSize), "")
@@ -590,6 +636,14 @@ func report(r Result) {
 		fmt.Printf("  goal: search p99 < 20 ms, back to back:          %s (%.1f ms; the no-op floor's p99 is %.1f ms)\n", verdict(k.Search.P99Ms < 20), k.Search.P99Ms, k.Floor.P99Ms)
 		fmt.Printf("  goal: suggest p99 < 10 ms, back to back:         %s (%.1f ms)\n", verdict(k.Suggest.P99Ms < 10), k.Suggest.P99Ms)
 	}
+}
+
+// envOr returns the environment variable or def.
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
 }
 
 func verdict(ok bool) string {
