@@ -34,6 +34,7 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/nats-io/nuid"
 	"github.com/prometheus/client_golang/prometheus"
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/trace"
@@ -339,7 +340,9 @@ func (r *Runner) consume(ctx context.Context) error {
 		ResourceInitializer: func(ctx context.Context, js jetstream.JetStream, stream string) (jetstream.Consumer, func(context.Context, watermill.LoggerAdapter), error) {
 			c, err := js.OrderedConsumer(ctx, stream, jetstream.OrderedConsumerConfig{
 				DeliverPolicy: jetstream.DeliverByStartSequencePolicy, OptStartSeq: start,
-				NamePrefix: "proj_" + r.name,
+				// Unique per consumption: replicas of a projection must
+				// never share a consumer (named prefix_<serial>).
+				NamePrefix: "proj_" + r.name + "_" + nuid.Next(),
 			})
 			if err != nil {
 				return nil, nil, err

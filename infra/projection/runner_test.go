@@ -582,9 +582,28 @@ func TestRunner_replicas_share_one_read_model(t *testing.T) {
 				return f.run(projection.RunnerConfig{Handler: c, DB: db, Conn: nc, Registerer: prometheus.NewRegistry(), MaxBatch: 16})
 			}
 			aggs := ids(6)
-			f.appendEvents(aggs, 2, false)
+			first := f.appendEvents(aggs, 2, false)
 			rA, stopA := replica(dbA, f.nc)
 			rB, _ := replica(dbB, ncB)
+			f.wait(rA, first)
+			f.wait(rB, first)
+			// Each replica reads through a consumer of its own: two sharing
+			// one would split the events between them.
+			js, _ := jetstream.New(f.nc)
+			st, err := js.Stream(context.Background(), c.Stream())
+			if err != nil {
+				t.Fatal(err)
+			}
+			var names []string
+			consumers := st.ConsumerNames(context.Background())
+			for name := range consumers.Name() {
+				if strings.HasPrefix(name, "proj_"+c.Name()) {
+					names = append(names, name)
+				}
+			}
+			if len(names) != 2 {
+				t.Fatalf("consumers of the two replicas: %v, want two", names)
+			}
 
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
@@ -610,11 +629,6 @@ func TestRunner_replicas_share_one_read_model(t *testing.T) {
 			cancel()
 			writers.Wait()
 
-			js, _ := jetstream.New(f.nc)
-			st, err := js.Stream(context.Background(), c.Stream())
-			if err != nil {
-				t.Fatal(err)
-			}
 			info, err := st.Info(context.Background(), jetstream.WithSubjectFilter(">"))
 			if err != nil {
 				t.Fatal(err)
