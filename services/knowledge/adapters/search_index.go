@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -84,6 +85,15 @@ type Mapper func(ctx context.Context, env events.Envelope, current func(id strin
 // and its position agree. Chinese and English text is analysed with
 // bleve's CJK analyzer (Unicode word breaking, width folding, lower case,
 // and overlapping bigrams of Chinese characters).
+//
+// While it is rebuilt (from Reset until Compact) a large batch is written
+// in the background: Commit hands it over and returns, and the next batch
+// is read and mapped while this one is analysed and written. The position
+// may then run one batch ahead of what queries see, as the index fills up
+// anyway; Compact waits for the last batch, and a batch that fails stops
+// every later Commit with the error until the next Reset (the index keeps
+// the position of its last written batch, so a restart resumes from
+// there).
 type SearchIndex struct {
 	name   string
 	stream string
@@ -110,7 +120,27 @@ type SearchIndex struct {
 	// is the position it has acted up to, kept across resets.
 	react   func(context.Context, events.Envelope) error
 	reacted atomic.Uint64
+
+	// rebuilding is set from Reset until Compact: large batches are then
+	// written in the background, one at a time (see writeBehindMin).
+	rebuilding atomic.Bool
+	flightMu   sync.Mutex
+	flight     *inFlight // the batch written last or being written; nil when settled
+	flightErr  error     // the error of a batch written in the background, until Reset
 }
+
+// inFlight is a batch written in the background: docs is not changed after
+// it is handed over, and done closes once it is written or has failed.
+type inFlight struct {
+	docs map[string]*SearchDoc
+	done chan struct{}
+}
+
+// writeBehindMin is the fewest documents a batch of a rebuild must change
+// to be written in the background: the batches of a replay are large,
+// those of live events after it small, and these are written before
+// Commit returns, as outside a rebuild.
+const writeBehindMin = 256
 
 var reactedKey = []byte("helpdesk.reacted")
 
@@ -300,6 +330,10 @@ func (s *SearchIndex) Position(context.Context) (uint64, error) {
 // has reached carries over.
 func (s *SearchIndex) Reset(context.Context) error {
 	defer s.changes.Add(1)
+	_ = s.settle() // the old generation's last batch: its error no longer matters
+	s.flightMu.Lock()
+	s.flightErr = nil
+	s.flightMu.Unlock()
 	s.stored.Store(0)
 	if s.dir == "" {
 		idx, err := newMemIndex()
@@ -316,6 +350,7 @@ func (s *SearchIndex) Reset(context.Context) error {
 	} else if err := s.create(); err != nil {
 		return err
 	}
+	s.rebuilding.Store(true)
 	return s.Index(func(idx bleve.Index) error {
 		return idx.SetInternal(reactedKey, uint64Bytes(s.reacted.Load()))
 	})
@@ -327,10 +362,15 @@ func uint64Bytes(n uint64) []byte {
 	return v
 }
 
-// Compact merges the index's segments into one (projection.Compactor): a
-// replay leaves dozens, and every query visits each. An index in memory has
-// no merger and is left as it is.
+// Compact ends a rebuild (projection.Compactor): it waits until the last
+// batch is written and merges the index's segments into one: a replay
+// leaves dozens, and every query visits each. An index in memory has no
+// merger and is left as it is.
 func (s *SearchIndex) Compact(ctx context.Context) error {
+	s.rebuilding.Store(false)
+	if err := s.settle(); err != nil {
+		return err
+	}
 	if s.dir == "" {
 		return nil
 	}
@@ -343,8 +383,15 @@ func (s *SearchIndex) Compact(ctx context.Context) error {
 		if !ok {
 			return nil
 		}
-		if err := sc.ForceMerge(ctx, nil); err != nil {
-			return fmt.Errorf("search index %s: merge: %w", s.name, err)
+		// One forced merge takes ten segments at most into each of its
+		// merges; a replay may leave more.
+		for range 4 {
+			if err := sc.ForceMerge(ctx, nil); err != nil {
+				return fmt.Errorf("search index %s: merge: %w", s.name, err)
+			}
+			if s.segments(idx) <= 1 {
+				break
+			}
 		}
 		return nil
 	})
@@ -354,20 +401,28 @@ func (s *SearchIndex) Compact(ctx context.Context) error {
 func (s *SearchIndex) Segments() int {
 	n := 0
 	_ = s.Index(func(idx bleve.Index) error {
-		if m, ok := idx.StatsMap()["index"].(map[string]any); ok {
-			for _, k := range []string{"num_root_filesegments", "num_root_memorysegments"} {
-				if v, ok := m[k].(uint64); ok {
-					n += int(v)
-				}
-			}
-		}
+		n = s.segments(idx)
 		return nil
 	})
 	return n
 }
 
-// Close closes the index; its files stay. Closing twice is harmless.
+func (s *SearchIndex) segments(idx bleve.Index) int {
+	n := 0
+	if m, ok := idx.StatsMap()["index"].(map[string]any); ok {
+		for _, k := range []string{"num_root_filesegments", "num_root_memorysegments"} {
+			if v, ok := m[k].(uint64); ok {
+				n += int(v)
+			}
+		}
+	}
+	return n
+}
+
+// Close closes the index, once a batch being written has been; its files
+// stay. Closing twice is harmless.
 func (s *SearchIndex) Close() error {
+	_ = s.settle()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
@@ -400,10 +455,37 @@ func (s *SearchIndex) Size() (int64, error) {
 
 // Begin starts a batch.
 func (s *SearchIndex) Begin(context.Context) (projection.Batch, error) {
-	s.mu.RLock()
-	idx := s.idx
-	s.mu.RUnlock()
-	return &searchBatch{s: s, idx: idx, b: idx.NewBatch(), docs: map[string]*SearchDoc{}}, nil
+	return &searchBatch{s: s, docs: map[string]*SearchDoc{}}, nil
+}
+
+// settle waits for the batch being written in the background, if any, and
+// returns the error of the first batch since Reset that could not be.
+func (s *SearchIndex) settle() error {
+	s.flightMu.Lock()
+	f := s.flight
+	s.flightMu.Unlock()
+	if f != nil {
+		<-f.done
+	}
+	s.flightMu.Lock()
+	defer s.flightMu.Unlock()
+	if s.flight == f {
+		s.flight = nil
+	}
+	return s.flightErr
+}
+
+// flying returns a document of the batch written in the background, which
+// the index may not show yet.
+func (s *SearchIndex) flying(id string) (*SearchDoc, bool) {
+	s.flightMu.Lock()
+	f := s.flight
+	s.flightMu.Unlock()
+	if f == nil {
+		return nil, false
+	}
+	d, ok := f.docs[id]
+	return d, ok
 }
 
 // Doc returns a stored document, or nil when the index has none.
@@ -450,22 +532,24 @@ func decodeSrc(id string, src []byte) (*SearchDoc, error) {
 	return &doc, nil
 }
 
-// searchBatch collects one bleve batch; docs holds the documents changed in
-// it, which later events of the same batch must see.
+// searchBatch collects the documents one batch changes, which later events
+// of the same batch must see; Commit maps each to bleve once.
 type searchBatch struct {
 	s       *SearchIndex
-	idx     bleve.Index
-	b       *bleve.Batch
 	docs    map[string]*SearchDoc
 	reacted uint64 // the last event reacted to in this batch
 }
 
 func (b *searchBatch) current(id string) (*SearchDoc, error) {
-	if d, ok := b.docs[id]; ok {
+	d, ok := b.docs[id]
+	if !ok {
+		d, ok = b.s.flying(id)
+	}
+	if ok {
 		c := *d
 		return &c, nil
 	}
-	return loadDoc(b.idx, id)
+	return b.s.Doc(id)
 }
 
 func (b *searchBatch) Apply(ctx context.Context, env events.Envelope) error {
@@ -479,38 +563,124 @@ func (b *searchBatch) Apply(ctx context.Context, env events.Envelope) error {
 	if err != nil || doc == nil {
 		return err
 	}
-	doc.Src = ""
-	src, err := json.Marshal(doc)
-	if err != nil {
-		return fmt.Errorf("index %s: %w", id, err)
-	}
-	doc.Src = string(src)
+	doc.Src = "" // the source is the rest of the document, made on writing
 	b.docs[id] = doc
-	return b.b.Index(id, doc.indexed())
+	return nil
 }
 
+// Commit writes the batch before it returns, or, during a rebuild, hands a
+// large one over to be written in the background while the next is read
+// (see SearchIndex).
 func (b *searchBatch) Commit(_ context.Context, position uint64) error {
 	if len(b.docs) == 0 && b.reacted == 0 && position-b.s.stored.Load() < positionEvery {
 		return nil // nothing to index; the position is written later
 	}
-	b.b.SetInternal(positionKey, uint64Bytes(position))
-	if b.reacted > 0 {
-		b.b.SetInternal(reactedKey, uint64Bytes(b.reacted))
+	if err := b.s.settle(); err != nil {
+		return err
 	}
-	if err := b.idx.Batch(b.b); err != nil {
-		return fmt.Errorf("search index %s: %w", b.s.name, err)
-	}
-	b.s.changes.Add(1)
-	b.s.stored.Store(position)
-	if b.reacted > b.s.reacted.Load() {
-		b.s.reacted.Store(b.reacted)
-	}
+	docs := b.docs
 	b.docs = nil
+	if !b.s.rebuilding.Load() || len(docs) < writeBehindMin {
+		return b.write(docs, position, 1)
+	}
+	f := &inFlight{docs: docs, done: make(chan struct{})}
+	b.s.flightMu.Lock()
+	b.s.flight = f
+	b.s.flightMu.Unlock()
+	go func() {
+		defer close(f.done)
+		if err := b.write(docs, position, writeParts); err != nil {
+			b.s.flightMu.Lock()
+			if b.s.flightErr == nil {
+				b.s.flightErr = err
+			}
+			b.s.flightMu.Unlock()
+		}
+	}()
 	return nil
 }
 
-func (b *searchBatch) Discard() {
-	if b.docs != nil {
-		b.b.Reset()
-	}
+// writeParts is how many bleve batches a batch written in the background
+// is split into, by document, and written at the same time: scorch
+// analyses a batch on every core but builds its segment on one.
+const writeParts = 2
+
+// write indexes docs, each with its source, and the position (and how far
+// the reaction got). In one part the position is written in the same
+// bleve batch as the documents; in several, after them, so that after a
+// crash the index may hold documents of events after its position, and
+// replays those events onto them, which changes nothing: the mappers set
+// what an event says, whatever was there.
+func (b *searchBatch) write(docs map[string]*SearchDoc, position uint64, parts int) error {
+	return b.s.Index(func(idx bleve.Index) error {
+		if err := b.writeTo(idx, docs, position, parts); err != nil {
+			return fmt.Errorf("search index %s: %w", b.s.name, err)
+		}
+		b.s.changes.Add(1)
+		b.s.stored.Store(position)
+		if b.reacted > b.s.reacted.Load() {
+			b.s.reacted.Store(b.reacted)
+		}
+		return nil
+	})
 }
+
+func (b *searchBatch) writeTo(idx bleve.Index, docs map[string]*SearchDoc, position uint64, parts int) error {
+	ids := make([][]string, max(parts, 1))
+	n := 0
+	for id := range docs {
+		ids[n%len(ids)] = append(ids[n%len(ids)], id)
+		n++
+	}
+	mark := func(batch *bleve.Batch) *bleve.Batch {
+		batch.SetInternal(positionKey, uint64Bytes(position))
+		if b.reacted > 0 {
+			batch.SetInternal(reactedKey, uint64Bytes(b.reacted))
+		}
+		return batch
+	}
+	if len(ids) == 1 {
+		batch, err := bleveBatch(idx, docs, ids[0])
+		if err != nil {
+			return err
+		}
+		return idx.Batch(mark(batch))
+	}
+	errs := make([]error, len(ids))
+	var wg sync.WaitGroup
+	for p := range ids {
+		wg.Go(func() {
+			batch, err := bleveBatch(idx, docs, ids[p])
+			if err == nil {
+				err = idx.Batch(batch)
+			}
+			errs[p] = err
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	return idx.Batch(mark(idx.NewBatch()))
+}
+
+// bleveBatch maps the documents ids of docs, each with its source.
+func bleveBatch(idx bleve.Index, docs map[string]*SearchDoc, ids []string) (*bleve.Batch, error) {
+	batch := idx.NewBatch()
+	for _, id := range ids {
+		doc := docs[id]
+		src, err := json.Marshal(doc)
+		if err != nil {
+			return nil, fmt.Errorf("document %s: %w", id, err)
+		}
+		d := *doc
+		d.Src = string(src)
+		if err := batch.Index(id, d.indexed()); err != nil {
+			return nil, fmt.Errorf("document %s: %w", id, err)
+		}
+	}
+	return batch, nil
+}
+
+// Discard drops the batch's documents; after Commit it does nothing.
+func (b *searchBatch) Discard() { b.docs = nil }

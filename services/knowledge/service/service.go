@@ -180,7 +180,9 @@ func Start(ctx context.Context, cfg Config) (_ *Service, err error) {
 		return nil, err
 	}
 	// The indexes linger to batch: an index commit is dear, and readers of
-	// search and of drafts do not notice 50 ms.
+	// search and of drafts do not notice 50 ms. A replay fills batches of
+	// 8192 events: each is two segments to write and later merge (see
+	// adapters.SearchIndex), and fewer, larger ones cost less of both.
 	callDrafts, err := projection.NewReactionTarget(ctx, cfg.DB, adapters.NewCallDrafts(draftFromSource))
 	if err != nil {
 		return nil, err
@@ -188,8 +190,8 @@ func Start(ctx context.Context, cfg Config) (_ *Service, err error) {
 	for _, rc := range []projection.RunnerConfig{
 		{DB: cfg.DB, Handler: s.Catalog},
 		{Target: callDrafts},
-		{Target: s.Articles, MaxBatch: 2048, Linger: 50 * time.Millisecond},
-		{Target: s.Questions, MaxBatch: 2048, Linger: 50 * time.Millisecond},
+		{Target: s.Articles, MaxBatch: 8192, Linger: 50 * time.Millisecond},
+		{Target: s.Questions, MaxBatch: 8192, Linger: 50 * time.Millisecond},
 	} {
 		rc.Conn, rc.Logger, rc.Registerer = cfg.Conn, cfg.Logger, cfg.Registerer
 		r, err := projection.NewRunner(rc)
