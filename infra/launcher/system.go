@@ -159,6 +159,7 @@ type System struct {
 
 	nats   *natsembed.Server
 	parts  *Parts
+	log    *slog.Logger
 	closed bool
 }
 
@@ -196,7 +197,7 @@ func Up(ctx context.Context, cfg UpConfig) (*System, error) {
 	return &System{
 		URL: parts.URL, NATSURL: srv.ClientURL(), AdminPassword: parts.AdminPassword,
 		Registry: reg, Ticket: parts.Ticket, Knowledge: parts.Knowledge, CallRecord: parts.CallRecord,
-		Satisfaction: parts.Satisfaction, nats: srv, parts: parts,
+		Satisfaction: parts.Satisfaction, nats: srv, parts: parts, log: cfg.Logger,
 	}, nil
 }
 
@@ -209,7 +210,9 @@ func (s *System) Stop(ctx context.Context) error {
 	s.closed = true
 	err := s.parts.stopGateway(ctx)
 	if serr := settle(ctx, s.parts.conn); serr != nil {
-		err = errors.Join(err, serr)
+		// Nothing is lost: the projections resume from their stored
+		// positions at the next start.
+		s.log.Warn("stopping before every projection caught up with its stream", "error", serr)
 	}
 	err = errors.Join(err, s.parts.Stop(ctx))
 	s.nats.Shutdown()
