@@ -66,16 +66,11 @@ func (t *reactionTarget) Reset(context.Context) error {
 // stores the position in a short transaction of its own on Commit.
 func (t *reactionTarget) Begin(context.Context) (Batch, error) { return &reactionBatch{t: t}, nil }
 
-type reactionBatch struct {
-	t      *reactionTarget
-	parked []Parked
-}
-
-// Park implements ParkingBatch: the record is stored on Commit.
-func (b *reactionBatch) Park(_ context.Context, ev Parked) error {
-	b.parked = append(b.parked, ev)
-	return nil
-}
+// reactionBatch is not a ParkingBatch: a reaction that fails is retried
+// until it succeeds, since its failure is mostly another service's outage
+// and a parked reaction would never be made up for (reactions are not
+// rebuilt).
+type reactionBatch struct{ t *reactionTarget }
 
 func (b *reactionBatch) Apply(ctx context.Context, env events.Envelope) error {
 	return b.t.r.React(ctx, env)
@@ -87,11 +82,6 @@ func (b *reactionBatch) Commit(ctx context.Context, position uint64) error {
 		return fmt.Errorf("begin: %w", err)
 	}
 	defer tx.Rollback()
-	for _, ev := range b.parked {
-		if err := b.t.park(ctx, tx, ev); err != nil {
-			return err
-		}
-	}
 	if err := b.t.savePosition(ctx, tx, position); err != nil {
 		return err
 	}

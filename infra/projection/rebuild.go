@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"helpdesk/contracts/problem"
 )
 
 // Summary reports a finished rebuild.
@@ -18,8 +20,13 @@ type Summary struct {
 // calling progress (if not nil) about four times a second with the events
 // applied and the total to apply. Run must be running; queries see the read
 // model fill up again while it rebuilds. A Compactor target is compacted
-// before Rebuild returns.
+// before Rebuild returns. A second Rebuild of the runner while one runs is
+// refused with a conflict.
 func (r *Runner) Rebuild(ctx context.Context, progress func(done, total uint64)) (Summary, error) {
+	if !r.rebuilding.TryLock() {
+		return Summary{}, problem.New(problem.CodeConflict, "%s is being rebuilt already; wait for that rebuild to finish", r.name)
+	}
+	defer r.rebuilding.Unlock()
 	started := time.Now()
 	st, err := r.js.Stream(ctx, r.target.Stream())
 	if err != nil {

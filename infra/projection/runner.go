@@ -47,8 +47,9 @@ import (
 
 // Handler is one read model.
 type Handler interface {
-	// Name is the projection's stable name; its durable consumer is
-	// "proj_<name>". Never rename a projection: a new name re-consumes all.
+	// Name is the projection's stable name: it keys the stored position and
+	// prefixes the consumers ("proj_<name>_…"). Never rename a projection: a
+	// new name re-consumes all.
 	Name() string
 	// Stream is the event stream the projection reads.
 	Stream() string
@@ -96,7 +97,10 @@ type RunnerConfig struct {
 	// what is already waiting.
 	Linger time.Duration
 	// ParkAfter is how many times in a row an event may fail to apply
-	// before it is parked and skipped; default 5, negative for never. An
+	// before it is parked and skipped; default 5, negative for never. Only
+	// read models whose batches can record a parked event (ParkingBatch: the
+	// SQL ones) park; reactions and search indexes retry until the event
+	// applies, as their failures are mostly another part's outage. An
 	// attempt counts only when the read model could begin a batch, so an
 	// unreachable database delays the projection but parks nothing.
 	ParkAfter int
@@ -161,6 +165,10 @@ type Runner struct {
 	// a row (used only by the consuming goroutine).
 	failedSeq uint64
 	failures  int
+	// parkedAt is when the parked gauge was last read from the target.
+	parkedAt time.Time
+	// rebuilding is held by the one Rebuild that may run at a time.
+	rebuilding sync.Mutex
 }
 
 // errReseek ends a consumption so that Run starts one again from the
@@ -257,7 +265,8 @@ func (r *Runner) WaitFor(ctx context.Context, seq uint64) error {
 }
 
 // Run consumes events until ctx ends. A rebuild restarts consumption inside
-// Run; Run returns only when ctx ends or the consumer cannot be set up.
+// Run; a failure to consume is logged and retried after RetryDelay. Run
+// returns nil when ctx ends.
 func (r *Runner) Run(ctx context.Context) error {
 	for {
 		r.mu.Lock()
@@ -488,16 +497,24 @@ func (r *Runner) prefetch(msgs <-chan *message.Message, quit <-chan struct{}) <-
 
 // collect waits for one delivery, then takes whatever else is already
 // waiting (or, with Linger, whatever comes within Linger), up to MaxBatch.
+// While it waits for the first, it refreshes the parked gauge now and then
+// (another replica's rebuild may have emptied the parked events).
 func (r *Runner) collect(ctx context.Context, ready <-chan delivery) ([]delivery, bool) {
 	var batch []delivery
-	select {
-	case <-ctx.Done():
-		return nil, false
-	case d, ok := <-ready:
-		if !ok {
+	idle := time.NewTicker(parkedRefresh)
+	defer idle.Stop()
+	for len(batch) == 0 {
+		select {
+		case <-ctx.Done():
 			return nil, false
+		case <-idle.C:
+			r.refreshParked(ctx)
+		case d, ok := <-ready:
+			if !ok {
+				return nil, false
+			}
+			batch = append(batch, d)
 		}
-		batch = append(batch, d)
 	}
 	wait := 500 * time.Microsecond
 	if r.cfg.Linger > 0 {
@@ -566,6 +583,8 @@ func (r *Runner) applyBatch(ctx context.Context, batch []delivery) (int, error) 
 		}
 	}
 	if applied == 0 {
+		// Applied already, by this replica or another: the lag is still news.
+		r.metrics.observe(pos, batch[len(batch)-1].pending, time.Time{}, 0)
 		return len(batch), nil
 	}
 	if err := tb.Commit(ctx, pos); err != nil {
@@ -574,6 +593,9 @@ func (r *Runner) applyBatch(ctx context.Context, batch []delivery) (int, error) 
 	}
 	r.setPosition(pos)
 	r.metrics.observe(pos, batch[len(batch)-1].pending, last.OccurredAt, applied)
+	if r.failedSeq <= pos {
+		r.failedSeq, r.failures = 0, 0 // the event that failed has applied
+	}
 	return len(batch), nil
 }
 
@@ -588,7 +610,13 @@ func (r *Runner) base(tb Batch) (uint64, error) {
 	if !ok {
 		return pos, nil
 	}
-	switch stored := shared.Stored(); {
+	stored := shared.Stored()
+	if stored != pos {
+		// Another replica applied events, or rebuilt the read model (and
+		// emptied its parked events): the gauge follows, now and then.
+		r.refreshParked(context.Background())
+	}
+	switch {
 	case stored < pos:
 		r.setPosition(stored)
 		return 0, errReseek
@@ -598,6 +626,22 @@ func (r *Runner) base(tb Batch) (uint64, error) {
 	}
 	return pos, nil
 }
+
+// refreshParked sets the parked gauge from the target's count, at most
+// every parkedRefresh.
+func (r *Runner) refreshParked(ctx context.Context) {
+	c, ok := r.target.(ParkedCounter)
+	if !ok || time.Since(r.parkedAt) < parkedRefresh {
+		return
+	}
+	r.parkedAt = time.Now()
+	if n, err := c.ParkedCount(ctx); err == nil {
+		r.metrics.parked.Set(float64(n))
+	}
+}
+
+// parkedRefresh bounds how often a replica re-reads the parked count.
+const parkedRefresh = 5 * time.Second
 
 // failed counts a failure of the first new event of a batch and parks the
 // event once it has failed ParkAfter times in a row.
@@ -609,9 +653,13 @@ func (r *Runner) failed(ctx context.Context, d delivery, cause error) (int, erro
 	return r.park(ctx, d, cause)
 }
 
-// failedAt logs and counts a failed attempt to apply the event.
+// failedAt logs and counts a failed attempt to apply the event; an attempt
+// cut short by a stop or a pause does not count.
 func (r *Runner) failedAt(ctx context.Context, d delivery, cause error) {
 	r.fail(ctx, d.seq, d.env.Type, cause)
+	if ctx.Err() != nil {
+		return
+	}
 	if d.seq != r.failedSeq {
 		r.failedSeq, r.failures = d.seq, 0
 	}
@@ -631,12 +679,14 @@ func (r *Runner) park(ctx context.Context, d delivery, cause error) (int, error)
 	if err != nil || d.seq <= pos {
 		return 0, err // another replica got past it: the batch starts again
 	}
+	p, ok := tb.(ParkingBatch)
+	if !ok {
+		return 0, nil // this read model retries until the event applies
+	}
 	ev := Parked{Sequence: d.seq, Subject: d.subject, EventID: d.env.ID, EventType: d.env.Type, Cause: cause.Error()}
-	if p, ok := tb.(ParkingBatch); ok {
-		if err := p.Park(ctx, ev); err != nil {
-			r.fail(ctx, d.seq, d.env.Type, err)
-			return 0, nil
-		}
+	if err := p.Park(ctx, ev); err != nil {
+		r.fail(ctx, d.seq, d.env.Type, err)
+		return 0, nil
 	}
 	if err := tb.Commit(ctx, d.seq); err != nil {
 		r.fail(ctx, d.seq, d.env.Type, err)
