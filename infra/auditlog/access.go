@@ -201,6 +201,7 @@ func NewAccessTrail(ctx context.Context, cfg AccessTrailConfig) (*AccessTrail, e
 	// operator set stays.
 	own := func(have *jetstream.StreamConfig) {
 		have.Subjects, have.MaxAge, have.Duplicates = want.Subjects, want.MaxAge, want.Duplicates
+		have.Retention = jetstream.LimitsPolicy
 		have.DenyDelete, have.DenyPurge = true, true
 	}
 	if _, err := eventstore.EnsureStream(ctx, js, want, own); err != nil {

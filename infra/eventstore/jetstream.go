@@ -89,7 +89,7 @@ func NewReplicatedJetStream(ctx context.Context, js jetstream.JetStream, replica
 			Replicas:           replicas,
 		}
 		own := func(have *jetstream.StreamConfig) {
-			have.Subjects = cfg.Subjects
+			have.Subjects, have.Retention = cfg.Subjects, jetstream.LimitsPolicy // interest or work-queue retention would delete events
 			have.MaxAge, have.MaxMsgs, have.MaxBytes, have.MaxMsgsPerSubject = 0, -1, -1, -1
 			have.Duplicates, have.DenyDelete, have.DenyPurge = cfg.Duplicates, true, true
 			have.AllowAtomicPublish = have.AllowAtomicPublish || s.atomic
@@ -107,37 +107,63 @@ func NewReplicatedJetStream(ctx context.Context, js jetstream.JetStream, replica
 // on (subjects, limits, deny flags), Replicas becomes the larger of the
 // current and want.Replicas (a start with a smaller count never shrinks a
 // stream an operator raised), every other field (description, placement,
-// compression, …) stays, and no update is sent when nothing changes. Two
-// processes ensuring the same stream at once are fine: the one whose create
-// loses takes the update path.
+// compression, …) stays, and no update is sent when nothing changes.
+// Processes ensuring the same stream at once retry what goes unanswered or
+// loses a race (at most ensureAttempts times, each ensureAttemptTimeout).
 func EnsureStream(ctx context.Context, js jetstream.JetStream, want jetstream.StreamConfig, own func(have *jetstream.StreamConfig)) (jetstream.Stream, error) {
-	for attempt := 0; ; attempt++ {
-		st, err := js.Stream(ctx, want.Name)
-		if errors.Is(err, jetstream.ErrStreamNotFound) {
-			st, err = js.CreateStream(ctx, want)
-			if errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) && attempt == 0 {
-				continue // created by another process meanwhile
-			}
-			if err != nil {
-				return nil, fmt.Errorf("create stream %s: %w", want.Name, replicasHint(err, want.Replicas))
-			}
-			return st, nil
+	for attempt := 1; ; attempt++ {
+		actx, cancel := context.WithTimeout(ctx, ensureAttemptTimeout)
+		st, err := ensureStreamOnce(actx, js, want, own)
+		cancel()
+		if err == nil || attempt == ensureAttempts || ctx.Err() != nil || !retryableEnsure(err) {
+			return st, err
 		}
+		// On a cluster, processes changing one stream at once can leave a
+		// request unanswered while the meta leader applies another one's.
+		select {
+		case <-ctx.Done():
+			return nil, err
+		case <-time.After(time.Duration(attempt) * 200 * time.Millisecond):
+		}
+	}
+}
+
+// ensureAttempts and ensureAttemptTimeout bound EnsureStream's retries.
+const (
+	ensureAttempts       = 6
+	ensureAttemptTimeout = 3 * time.Second
+)
+
+// retryableEnsure reports errors that another attempt may not meet: no
+// answer in time, no responders, or a create that lost a race.
+func retryableEnsure(err error) bool {
+	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, nats.ErrTimeout) ||
+		errors.Is(err, nats.ErrNoResponders) || errors.Is(err, jetstream.ErrStreamNameAlreadyInUse)
+}
+
+func ensureStreamOnce(ctx context.Context, js jetstream.JetStream, want jetstream.StreamConfig, own func(have *jetstream.StreamConfig)) (jetstream.Stream, error) {
+	st, err := js.Stream(ctx, want.Name)
+	if errors.Is(err, jetstream.ErrStreamNotFound) {
+		st, err = js.CreateStream(ctx, want)
 		if err != nil {
-			return nil, fmt.Errorf("ensure stream %s: %w", want.Name, err)
-		}
-		have := st.CachedInfo().Config
-		next := have
-		own(&next)
-		next.Replicas = max(have.Replicas, want.Replicas)
-		if reflect.DeepEqual(have, next) {
-			return st, nil
-		}
-		if st, err = js.UpdateStream(ctx, next); err != nil {
-			return nil, fmt.Errorf("update stream %s: %w", want.Name, replicasHint(err, next.Replicas))
+			return nil, fmt.Errorf("create stream %s: %w", want.Name, replicasHint(err, want.Replicas))
 		}
 		return st, nil
 	}
+	if err != nil {
+		return nil, fmt.Errorf("ensure stream %s: %w", want.Name, err)
+	}
+	have := st.CachedInfo().Config
+	next := have
+	own(&next)
+	next.Replicas = max(have.Replicas, want.Replicas)
+	if reflect.DeepEqual(have, next) {
+		return st, nil
+	}
+	if st, err = js.UpdateStream(ctx, next); err != nil {
+		return nil, fmt.Errorf("update stream %s: %w", want.Name, replicasHint(err, next.Replicas))
+	}
+	return st, nil
 }
 
 // StreamReplicas returns the replica count to ask for when creating or
