@@ -24,24 +24,30 @@ type OpsServer struct {
 
 // StartOps serves /metrics, /healthz and /readyz on listen.
 func StartOps(listen string, nc *nats.Conn, reg *prometheus.Registry) (*OpsServer, error) {
-	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
-		writeStatus(w, http.StatusOK, "ok", "")
-	})
-	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
-		if st := nc.Status(); st != nats.CONNECTED {
-			writeStatus(w, http.StatusServiceUnavailable, "unavailable", "not connected to NATS ("+st.String()+")")
-			return
+	metrics := promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
+	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case r.URL.Path != "/metrics" && r.URL.Path != "/healthz" && r.URL.Path != "/readyz":
+			writeStatus(w, http.StatusNotFound, "", "this server has /metrics, /healthz and /readyz only")
+		case r.Method != http.MethodGet && r.Method != http.MethodHead:
+			w.Header().Set("Allow", "GET, HEAD")
+			writeStatus(w, http.StatusMethodNotAllowed, "", "use GET")
+		case r.URL.Path == "/metrics":
+			metrics.ServeHTTP(w, r)
+		case r.URL.Path == "/healthz":
+			writeStatus(w, http.StatusOK, "ok", "")
+		case nc.Status() != nats.CONNECTED:
+			writeStatus(w, http.StatusServiceUnavailable, "", "not connected to NATS ("+nc.Status().String()+")")
+		default:
+			writeStatus(w, http.StatusOK, "ready", "")
 		}
-		writeStatus(w, http.StatusOK, "ready", "")
 	})
 	ln, err := net.Listen("tcp", listen)
 	if err != nil {
 		return nil, fmt.Errorf("metrics listen on %s: %w", listen, err)
 	}
 	s := &OpsServer{URL: "http://" + ln.Addr().String(), srv: &http.Server{
-		Handler: mux, ReadHeaderTimeout: 5 * time.Second, WriteTimeout: 30 * time.Second,
+		Handler: handler, ReadHeaderTimeout: 5 * time.Second, WriteTimeout: 30 * time.Second,
 	}}
 	go func() { _ = s.srv.Serve(ln) }() // ends with ErrServerClosed on Stop
 	return s, nil

@@ -246,6 +246,9 @@ func settle(ctx context.Context, nc *nats.Conn) error {
 				behind = behind || p.Position < p.StreamLast
 			}
 		}
+		if ctx.Err() != nil { // the calls above gave up: nothing is known
+			return fmt.Errorf("settle projections: %w", ctx.Err())
+		}
 		if !behind && maps.Equal(prev, ends) {
 			return nil
 		}

@@ -276,7 +276,10 @@ func up(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "Helpdesk is running.\n  REST gateway:  %s  (OpenAPI: %s/openapi.yaml)\n  NATS:          %s\n  Data:          %s\n",
 		sys.URL, sys.URL, sys.NATSURL, *dataDir)
-	if sys.AdminPassword != "" {
+	switch {
+	case sys.AdminPassword != "" && os.Getenv("HELPDESK_ADMIN_PASSWORD") != "":
+		fmt.Fprintln(stdout, "  First start: account 'admin' created with the password of HELPDESK_ADMIN_PASSWORD")
+	case sys.AdminPassword != "":
 		fmt.Fprintf(stdout, "  First start: account 'admin' created with password: %s\n", sys.AdminPassword)
 	}
 	fmt.Fprintln(stdout, "Press Ctrl-C to stop.")
@@ -308,17 +311,23 @@ func parseSync(v string) (always bool, interval time.Duration, err error) {
 // /readyz there.
 func runParts(ctx context.Context, nc *nats.Conn, cfg launcher.PartsConfig, what, metricsListen string, stdout io.Writer) error {
 	defer shutdownTracingFor(ctx)()
-	parts, err := launcher.StartParts(ctx, cfg)
-	if err != nil {
-		nc.Close()
-		return err
-	}
+	// The metrics server first: once the parts have created the admin, a
+	// failed start would lose the generated password.
 	var ops *launcher.OpsServer
+	var err error
 	if metricsListen != "" {
 		if ops, err = launcher.StartOps(metricsListen, nc, cfg.Registry); err != nil {
-			_ = parts.Stop(context.Background())
+			nc.Close()
 			return err
 		}
+	}
+	parts, err := launcher.StartParts(ctx, cfg)
+	if err != nil {
+		if ops != nil {
+			_ = ops.Stop(context.Background())
+		}
+		nc.Close()
+		return err
 	}
 	fmt.Fprintf(stdout, "helpdesk %s is running on %s", what, nc.ConnectedUrlRedacted())
 	if parts.URL != "" {
@@ -328,7 +337,10 @@ func runParts(ctx context.Context, nc *nats.Conn, cfg launcher.PartsConfig, what
 		fmt.Fprintf(stdout, ", metrics at %s/metrics", ops.URL)
 	}
 	fmt.Fprintln(stdout, "; Ctrl-C to stop.")
-	if parts.AdminPassword != "" {
+	switch {
+	case parts.AdminPassword != "" && cfg.AdminPassword != "":
+		fmt.Fprintln(stdout, "First start: account 'admin' created with the password of HELPDESK_ADMIN_PASSWORD (change it at the first login)")
+	case parts.AdminPassword != "":
 		fmt.Fprintf(stdout, "First start: account 'admin' created with password: %s (change it at the first login)\n", parts.AdminPassword)
 	}
 	<-ctx.Done()

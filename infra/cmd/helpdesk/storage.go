@@ -41,16 +41,13 @@ func (c *common) readStore(value, defaultPath string) (sqlstore.Config, error) {
 		cfg = sqlstore.Config{Driver: sqlstore.DriverSQLite, DSN: path}
 	case strings.HasPrefix(value, "postgres://"), strings.HasPrefix(value, "postgresql://"):
 		u, err := url.Parse(value)
-		if err != nil || u.Host == "" {
+		if err != nil || (u.Host == "" && u.Query().Get("host") == "") { // host= names a Unix socket directory
 			return cfg, errors.New("--read-store: malformed PostgreSQL URL; want postgres://user@host:5432/database?sslmode=…")
 		}
 		cfg = sqlstore.Config{Driver: sqlstore.DriverPostgres, DSN: value}
 	default:
-		scheme, _, _ := strings.Cut(value, ":")
-		if len(scheme) > 20 {
-			scheme = scheme[:20] + "…"
-		}
-		return cfg, fmt.Errorf("--read-store %q…: want sqlite, sqlite:<path>, or a postgres:// or postgresql:// URL", scheme)
+		// The value is not repeated: it may be a DSN with a password.
+		return cfg, errors.New("--read-store: want sqlite, sqlite:<path>, or a postgres:// or postgresql:// URL")
 	}
 	if c.dbDriver != "" || c.dbDSN != "" {
 		if legacy.Driver != cfg.Driver || (c.dbDSN != "" && c.dbDSN != cfg.DSN) {

@@ -31,7 +31,8 @@ func TestReadStore(t *testing.T) {
 		{name: "both disagreeing on the dsn", value: pg, driver: "postgres", dsn: "postgres://other@db/x", wantErr: "name different databases"},
 		{name: "sqlite without a path", value: "sqlite:", wantErr: "needs a file path"},
 		{name: "postgres without a host", value: "postgres:///helpdesk", wantErr: "malformed PostgreSQL URL"},
-		{name: "unknown kind", value: "mysql://root:pw@db/x", wantErr: `"mysql"…: want sqlite`},
+		{name: "unknown kind", value: "mysql://root:pw@db/x", wantErr: "--read-store: want sqlite"},
+		{name: "postgres on a Unix socket", value: "postgres:///helpdesk?host=/var/run/postgresql", want: sqlstore.Config{Driver: "postgres", DSN: "postgres:///helpdesk?host=/var/run/postgresql"}},
 		{name: "a bare path", value: "/srv/rm.db", wantErr: "want sqlite"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
