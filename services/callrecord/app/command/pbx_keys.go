@@ -44,6 +44,12 @@ func (h PBXKeysHandler) Create(ctx context.Context, cmd callapi.CreateKey) (call
 	if err != nil {
 		return callapi.NewKey{}, err
 	}
+	if _, secret, _ := pbxkey.Parse(key); !k.Verify(secret) {
+		// A retry of a create that was stored: the secret of the first
+		// answer is kept nowhere, and a new one would not work.
+		return callapi.NewKey{}, problem.New(problem.CodeConflict,
+			"PBX key %s was created by the first attempt of this request; its secret was shown only in that answer: revoke the key and create another if it was lost", id)
+	}
 	return callapi.NewKey{ID: id, Name: k.View().Name, Key: key}, nil
 }
 
