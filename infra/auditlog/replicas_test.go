@@ -2,11 +2,9 @@ package auditlog_test
 
 import (
 	"context"
-	"strings"
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -21,15 +19,8 @@ import (
 func TestNewAccessTrail_keeps_an_operators_replicas_and_size_limit(t *testing.T) {
 	t.Parallel()
 	c := natsembed.StartClusterForTest(t, 3)
-	nc, err := nats.Connect(strings.Join(c.ClientURLs(), ","))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	js := c.JetStreamForTest(t)
+	nc := js.Conn()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	open := func(replicas, days int) {

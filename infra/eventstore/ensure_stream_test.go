@@ -3,7 +3,6 @@ package eventstore_test
 import (
 	"context"
 	"fmt"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -106,15 +105,7 @@ func TestEnsureStream_concurrent_starts_with_different_replicas(t *testing.T) {
 			t.Errorf("concurrent start: %v", err)
 		}
 	}
-	nc, err := nats.Connect(strings.Join(c.ClientURLs(), ","))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	js := c.JetStreamForTest(t)
 	for _, svc := range []string{"ticket", "identity"} {
 		st, err := js.Stream(ctx, subjects.Stream(svc))
 		if err != nil {

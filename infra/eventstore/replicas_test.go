@@ -24,15 +24,8 @@ import (
 func TestNewReplicatedJetStream_raises_but_never_lowers_replicas(t *testing.T) {
 	t.Parallel()
 	c := natsembed.StartClusterForTest(t, 3)
-	nc, err := nats.Connect(strings.Join(c.ClientURLs(), ","))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	js := c.JetStreamForTest(t)
+	nc := js.Conn()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	name := subjects.Stream("ticket")

@@ -1,9 +1,12 @@
 package natsembed
 
 import (
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 )
 
 // StartForTest starts a server on a random loopback port with its store in a
@@ -37,4 +40,21 @@ func StartClusterForTest(t testing.TB, size int) *Cluster {
 	}
 	t.Cleanup(c.Shutdown)
 	return c
+}
+
+// JetStreamForTest connects to every node of the cluster (the client fails
+// over between them) and returns the connection's JetStream context; the
+// connection closes when the test ends.
+func (c *Cluster) JetStreamForTest(t testing.TB) jetstream.JetStream {
+	t.Helper()
+	nc, err := nats.Connect(strings.Join(c.ClientURLs(), ","), nats.MaxReconnects(-1), nats.ReconnectWait(100*time.Millisecond))
+	if err != nil {
+		t.Fatalf("connect to the cluster: %v", err)
+	}
+	t.Cleanup(nc.Close)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatalf("jetstream: %v", err)
+	}
+	return js
 }

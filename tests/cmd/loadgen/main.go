@@ -35,6 +35,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"helpdesk/contracts/events"
@@ -269,6 +270,28 @@ func payload() ticketapi.Opened {
 	}
 }
 
+// startEmbedded starts an embedded NATS server with its store in dir
+// (fsync every sync; 0 for the server's default) and connects to it; stop
+// closes both.
+func startEmbedded(dir string, sync time.Duration) (*nats.Conn, jetstream.JetStream, func(), error) {
+	srv, err := natsembed.Start(natsembed.Config{DataDir: dir, Listen: "127.0.0.1:-1", SyncInterval: sync})
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	nc, err := srv.Connect()
+	if err != nil {
+		srv.Shutdown()
+		return nil, nil, nil, err
+	}
+	js, err := jetstream.New(nc)
+	if err != nil {
+		nc.Close()
+		srv.Shutdown()
+		return nil, nil, nil, err
+	}
+	return nc, js, func() { nc.Close(); srv.Shutdown() }, nil
+}
+
 func rawPhase(cfg config, res *Result) error {
 	fmt.Println("Phase 1: raw JetStream appends (baseline), embedded NATS with file storage")
 	dir, cleanup, err := tempDir(cfg, "raw")
@@ -276,20 +299,11 @@ func rawPhase(cfg config, res *Result) error {
 		return err
 	}
 	defer cleanup()
-	srv, err := natsembed.Start(natsembed.Config{DataDir: dir, Listen: "127.0.0.1:-1", SyncInterval: syncInterval})
+	_, js, stop, err := startEmbedded(dir, syncInterval)
 	if err != nil {
 		return err
 	}
-	defer srv.Shutdown()
-	nc, err := srv.Connect()
-	if err != nil {
-		return err
-	}
-	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		return err
-	}
+	defer stop()
 	store, err := eventstore.NewJetStream(context.Background(), js, subjects.ServiceTicket)
 	if err != nil {
 		return err

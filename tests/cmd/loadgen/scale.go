@@ -469,16 +469,11 @@ func split(cfg config, bin, dir string, d *Deployment) error {
 // rebuilds the ticket_list projection from them into SQLite and into
 // PostgreSQL (a schema of its own, dropped afterwards).
 func rebuilds(cfg config, dir string, res *ScaleResult) error {
-	srv, err := natsembed.Start(natsembed.Config{DataDir: dir, Listen: "127.0.0.1:-1", SyncInterval: syncInterval})
+	nc, _, stop, err := startEmbedded(dir, syncInterval)
 	if err != nil {
 		return err
 	}
-	defer srv.Shutdown()
-	nc, err := srv.Connect()
-	if err != nil {
-		return err
-	}
-	defer nc.Close()
+	defer stop()
 	gen, err := generateTickets(nc, cfg.scaleRebuildEvents)
 	if err != nil {
 		return err
@@ -658,20 +653,11 @@ func startup(cfg config, bin, dir string, res *Startup) error {
 // helpdesk up sets the window back to eventstore.DuplicateWindow once the
 // stream is recovered.
 func ageLog(data string) error {
-	srv, err := natsembed.Start(natsembed.Config{DataDir: filepath.Join(data, "nats"), Listen: "127.0.0.1:-1"})
+	_, js, stop, err := startEmbedded(filepath.Join(data, "nats"), 0)
 	if err != nil {
 		return err
 	}
-	defer srv.Shutdown()
-	nc, err := srv.Connect()
-	if err != nil {
-		return err
-	}
-	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		return err
-	}
+	defer stop()
 	ctx := context.Background()
 	st, err := js.Stream(ctx, subjects.Stream(subjects.ServiceTicket))
 	if err != nil {
@@ -692,18 +678,12 @@ func prepareLog(cfg config, bin, dir, data string, args []string, base, natsURL 
 	if err := os.RemoveAll(data); err != nil {
 		return err
 	}
-	srv, err := natsembed.Start(natsembed.Config{DataDir: filepath.Join(data, "nats"), Listen: "127.0.0.1:-1", SyncInterval: syncInterval})
+	nc, _, stop, err := startEmbedded(filepath.Join(data, "nats"), syncInterval)
 	if err != nil {
-		return err
-	}
-	nc, err := srv.Connect()
-	if err != nil {
-		srv.Shutdown()
 		return err
 	}
 	gen, err := generateTickets(nc, cfg.scaleEvents)
-	nc.Close()
-	srv.Shutdown()
+	stop()
 	if err != nil {
 		return err
 	}
