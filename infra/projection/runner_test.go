@@ -588,17 +588,24 @@ func TestRunner_replicas_share_one_read_model(t *testing.T) {
 			f.wait(rA, first)
 			f.wait(rB, first)
 			// Each replica reads through a consumer of its own: two sharing
-			// one would split the events between them.
+			// one would split the events between them. (B may have started
+			// at the position A stored: its consumer can come a moment later.)
 			js, _ := jetstream.New(f.nc)
 			st, err := js.Stream(context.Background(), c.Stream())
 			if err != nil {
 				t.Fatal(err)
 			}
 			var names []string
-			consumers := st.ConsumerNames(context.Background())
-			for name := range consumers.Name() {
-				if strings.HasPrefix(name, "proj_"+c.Name()) {
-					names = append(names, name)
+			for deadline := time.Now().Add(5 * time.Second); len(names) != 2 && time.Now().Before(deadline); {
+				names = names[:0]
+				consumers := st.ConsumerNames(context.Background())
+				for name := range consumers.Name() {
+					if strings.HasPrefix(name, "proj_"+c.Name()) {
+						names = append(names, name)
+					}
+				}
+				if len(names) != 2 {
+					time.Sleep(20 * time.Millisecond)
 				}
 			}
 			if len(names) != 2 {
