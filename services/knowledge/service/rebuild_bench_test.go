@@ -16,8 +16,6 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 
-	"helpdesk/contracts/events"
-	"helpdesk/contracts/kbapi"
 	"helpdesk/contracts/subjects"
 	"helpdesk/infra/eventstore"
 	"helpdesk/infra/natsembed"
@@ -110,7 +108,6 @@ func seedRebuildArticles(b *testing.B, store eventstore.Store, n int) uint64 {
 		first atomic.Pointer[error]
 	)
 	at := time.Now().Add(-365 * 24 * time.Hour)
-	md := events.Metadata{Actor: "system:bench", ActorRole: "system"}
 	write := func() error {
 		for {
 			mu.Lock()
@@ -122,26 +119,12 @@ func seedRebuildArticles(b *testing.B, store eventstore.Store, n int) uint64 {
 				return nil
 			}
 			id := fmt.Sprintf("0190c0de-0000-7000-8000-%012d", i)
-			when := at.Add(time.Duration(i) * 300 * time.Millisecond)
-			drafted, err := events.New(kbapi.Source, subjects.AggregateArticle, id, kbapi.ArticleDrafted{
-				Content: kbapi.Content{Title: art.Title, Body: art.Body, CategoryID: art.Category, Tags: art.Tags},
-				Author:  "system:bench",
-			}, when, md)
+			version, err := kbtest.AppendPublished(context.Background(), store, id, art.Category, "system:bench", art,
+				at.Add(time.Duration(i)*300*time.Millisecond))
 			if err != nil {
-				return err
+				return fmt.Errorf("article %d: %w", i, err)
 			}
-			published, err := events.New(kbapi.Source, subjects.AggregateArticle, id, kbapi.ArticlePublished{Publisher: "system:bench"}, when, md)
-			if err != nil {
-				return err
-			}
-			r, err := store.Append(context.Background(), subjects.Article(id), []events.Envelope{drafted}, eventstore.AppendOptions{})
-			if err == nil {
-				r, err = store.Append(context.Background(), subjects.Article(id), []events.Envelope{published}, eventstore.AppendOptions{ExpectedVersion: r.Version})
-			}
-			if err != nil {
-				return fmt.Errorf("seed article %d: %w", i, err)
-			}
-			for cur := last.Load(); r.Version > cur && !last.CompareAndSwap(cur, r.Version); cur = last.Load() {
+			for cur := last.Load(); version > cur && !last.CompareAndSwap(cur, version); cur = last.Load() {
 			}
 		}
 	}

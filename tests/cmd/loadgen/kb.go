@@ -20,8 +20,6 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
-	"helpdesk/contracts/events"
-	"helpdesk/contracts/kbapi"
 	"helpdesk/contracts/subjects"
 	"helpdesk/infra/eventstore"
 	"helpdesk/services/knowledge/kbtest"
@@ -248,30 +246,13 @@ func seedArticles(natsURL string, n int, leaves map[string]string) (uint64, erro
 			}
 			id := uuid.Must(uuid.NewV7()).String()
 			when := at.Add(time.Duration(i) * 300 * time.Millisecond) // spread over about a year
-			md := events.Metadata{Actor: "system:loadgen", ActorRole: "system"}
-			drafted, err := events.New(kbapi.Source, subjects.AggregateArticle, id, kbapi.ArticleDrafted{
-				Content: kbapi.Content{Title: art.Title, Body: art.Body, CategoryID: leaves[art.Category], Tags: art.Tags},
-				Author:  "system:loadgen",
-			}, when, md)
+			version, err := kbtest.AppendPublished(context.Background(), store, id, leaves[art.Category], "system:loadgen", art, when)
 			if err != nil {
-				return err
-			}
-			published, err := events.New(kbapi.Source, subjects.AggregateArticle, id, kbapi.ArticlePublished{Publisher: "system:loadgen"}, when, md)
-			if err != nil {
-				return err
-			}
-			// Two appends, as the draft and publish commands make them: an
-			// atomic two-event batch costs the NATS server a batch file store.
-			r, err := store.Append(context.Background(), subjects.Article(id), []events.Envelope{drafted}, eventstore.AppendOptions{})
-			if err == nil {
-				r, err = store.Append(context.Background(), subjects.Article(id), []events.Envelope{published}, eventstore.AppendOptions{ExpectedVersion: r.Version})
-			}
-			if err != nil {
-				return fmt.Errorf("seed article %d: %w", i, err)
+				return fmt.Errorf("article %d: %w", i, err)
 			}
 			for {
 				cur := last.Load()
-				if r.Version <= cur || last.CompareAndSwap(cur, r.Version) {
+				if version <= cur || last.CompareAndSwap(cur, version) {
 					break
 				}
 			}
