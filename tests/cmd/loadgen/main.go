@@ -489,40 +489,12 @@ func systemPhase(cfg config, res *Result) error {
 	}
 	defer stopProfile()
 
-	// Visibility probes run beside the load: one probe ticket at a time from
-	// a customer of its own, polled in the list until it appears.
-	lagCtx, stopLag := context.WithCancel(context.Background())
-	loaded := &load.Recorder{}
-	lagDone := make(chan error, 1)
-	go func() { lagDone <- probeVisibility(lagCtx, probe, probeID, loaded, 10*time.Millisecond) }()
-
-	body := map[string]any{
-		"title": "打印机无法连接网络，无法打印考试报名表", "priority": "P2", "channel": "web", "category": "系统故障",
-		"description": "办公室的网络打印机从昨天下午开始无法连接网络。已经尝试重启打印机和路由器，问题依旧。影响到整个部门的考试报名表打印，请尽快处理。",
-	}
-	var errs atomic.Int64
-	var firstErrs atomic.Int32
-	rec, rate, _ := measure(cfg, "create", func(ctx context.Context, _ int, rec *load.Recorder) error {
-		start := time.Now()
-		status, b, err := customer.post(ctx, "/api/v1/tickets", body)
-		if err == nil && status == http.StatusCreated {
-			rec.Add(time.Since(start))
-			return nil
-		}
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		errs.Add(1)
-		if firstErrs.Add(1) <= 3 {
-			fmt.Printf("  error: %d %s %v\n", status, truncate(b), err)
-		}
-		return fmt.Errorf("status %d", status)
-	})
-	stopLag()
-	if err := <-lagDone; err != nil {
+	tl, err := createUnderProbe(cfg, customer, probe, probeID)
+	if err != nil {
 		return err
 	}
-	res.CreatesPerSec, res.CreateErrors = rate, errs.Load()
+	rec, loaded, rate := tl.latency, tl.lag, tl.rate
+	res.CreatesPerSec, res.CreateErrors = rate, tl.errors
 	res.CreateP50Ms, res.CreateP99Ms, res.CreateMaxMs = ms(rec.Percentile(50)), ms(rec.Percentile(99)), ms(rec.Percentile(100))
 	res.LagLoadedP50Ms, res.LagLoadedP99Ms, res.LagLoadedSamples = ms(loaded.Percentile(50)), ms(loaded.Percentile(99)), loaded.Count()
 	fmt.Printf("  => %.0f creations/s, p50 %.2f ms, p99 %.2f ms; visibility lag under load p50 %.1f ms p99 %.1f ms (%d probes)\n\n",
@@ -543,6 +515,49 @@ func systemPhase(cfg config, res *Result) error {
 // probeVisibility creates one ticket at a time and polls the list (newest
 // first, filtered to the probe customer) every millisecond until the ticket
 // is in it; the time from the 201 to the first list that shows it is the
+// ticketLoad is what createUnderProbe measured.
+type ticketLoad struct {
+	rate         float64 // creations per second
+	errors       int64
+	latency, lag *load.Recorder
+}
+
+// createUnderProbe has the configured clients create tickets as customer
+// for the configured time, while visibility probes run beside the load:
+// one probe ticket at a time from a customer of its own, polled in the
+// list until it appears (the read-model lag).
+func createUnderProbe(cfg config, customer, probe *api, probeID string) (ticketLoad, error) {
+	lagCtx, stopLag := context.WithCancel(context.Background())
+	lag := &load.Recorder{}
+	lagDone := make(chan error, 1)
+	go func() { lagDone <- probeVisibility(lagCtx, probe, probeID, lag, 10*time.Millisecond) }()
+	body := map[string]any{
+		"title": "打印机无法连接网络，无法打印考试报名表", "priority": "P2", "channel": "web", "category": "系统故障",
+		"description": "办公室的网络打印机从昨天下午开始无法连接网络。已经尝试重启打印机和路由器，问题依旧。影响到整个部门的考试报名表打印，请尽快处理。",
+	}
+	var errs atomic.Int64
+	rec, rate, _ := measure(cfg, "create", func(ctx context.Context, _ int, rec *load.Recorder) error {
+		start := time.Now()
+		status, b, err := customer.post(ctx, "/api/v1/tickets", body)
+		if err == nil && status == http.StatusCreated {
+			rec.Add(time.Since(start))
+			return nil
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if errs.Add(1) <= 3 {
+			fmt.Printf("  error: %d %s %v\n", status, truncate(b), err)
+		}
+		return fmt.Errorf("status %d", status)
+	})
+	stopLag()
+	if err := <-lagDone; err != nil {
+		return ticketLoad{}, err
+	}
+	return ticketLoad{rate: rate, errors: errs.Load(), latency: rec, lag: lag}, nil
+}
+
 // visibility lag.
 func probeVisibility(ctx context.Context, probe *api, probeID string, rec *load.Recorder, pause time.Duration) error {
 	for ctx.Err() == nil {

@@ -28,7 +28,6 @@ import (
 	"helpdesk/infra/projection"
 	"helpdesk/infra/sqlstore"
 	"helpdesk/services/ticket/adapters"
-	"helpdesk/tests/load"
 )
 
 // ScaleResult is what the scale phase (issue 8) measured: the system as
@@ -354,37 +353,14 @@ func createLoad(cfg config, base string, d *Deployment, processes ...*child) err
 	if err != nil {
 		return err
 	}
-	lagCtx, stopLag := context.WithCancel(context.Background())
-	lag := &load.Recorder{}
-	lagDone := make(chan error, 1)
-	go func() { lagDone <- probeVisibility(lagCtx, probe, probeID, lag, 10*time.Millisecond) }()
 	stopRSS := peakRSS(processes...)
-	body := map[string]any{
-		"title": "打印机无法连接网络，无法打印考试报名表", "priority": "P2", "channel": "web", "category": "系统故障",
-		"description": "办公室的网络打印机从昨天下午开始无法连接网络。已经尝试重启打印机和路由器，问题依旧。影响到整个部门的考试报名表打印，请尽快处理。",
-	}
-	var errs atomic.Int64
-	rec, rate, _ := measure(cfg, "create", func(ctx context.Context, _ int, rec *load.Recorder) error {
-		start := time.Now()
-		status, b, err := customer.post(ctx, "/api/v1/tickets", body)
-		if err == nil && status == http.StatusCreated {
-			rec.Add(time.Since(start))
-			return nil
-		}
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		if errs.Add(1) <= 3 {
-			fmt.Printf("  error: %d %s %v\n", status, truncate(b), err)
-		}
-		return fmt.Errorf("status %d", status)
-	})
-	stopLag()
+	tl, err := createUnderProbe(cfg, customer, probe, probeID)
 	d.PeakRSSMiB = mib(stopRSS())
-	if err := <-lagDone; err != nil {
+	if err != nil {
 		return err
 	}
-	d.CreatesPerSec, d.CreateErrors = rate, errs.Load()
+	rec, lag, rate := tl.latency, tl.lag, tl.rate
+	d.CreatesPerSec, d.CreateErrors = rate, tl.errors
 	d.CreateP50Ms, d.CreateP99Ms = ms(rec.Percentile(50)), ms(rec.Percentile(99))
 	d.LagP50Ms, d.LagP99Ms, d.LagSamples = ms(lag.Percentile(50)), ms(lag.Percentile(99)), lag.Count()
 	fmt.Printf("  => %.0f creations/s, p50 %.2f ms, p99 %.2f ms, %d errors; read-model lag p50 %.1f ms p99 %.1f ms (%d probes); RSS idle %.0f MiB, peak %.0f MiB\n\n",
