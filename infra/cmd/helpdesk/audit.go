@@ -8,8 +8,6 @@ import (
 	"io"
 	"time"
 
-	"github.com/nats-io/nats.go/jetstream"
-
 	"helpdesk/infra/auditlog"
 )
 
@@ -29,15 +27,11 @@ func audit(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err := parse(fs, args[1:]); err != nil {
 		return err
 	}
-	nc, err := connect(*natsURL, "helpdesk-audit")
+	nc, js, err := connectJetStream(*natsURL, "helpdesk-audit")
 	if err != nil {
 		return err
 	}
 	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		return fmt.Errorf("jetstream: %w", err)
-	}
 	opts := auditlog.VerifyOptions{
 		ProgressEvery: *every,
 		Progress: func(p auditlog.Progress) {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 
 	"helpdesk/infra/natsembed"
 )
@@ -107,4 +108,19 @@ func redactURLs(list string) string {
 		}
 	}
 	return strings.Join(parts, ",")
+}
+
+// connectJetStream is connect for commands that read streams: the
+// connection and its JetStream context.
+func connectJetStream(c natsConfig, name string) (*nats.Conn, jetstream.JetStream, error) {
+	nc, err := connect(c, name)
+	if err != nil {
+		return nil, nil, err
+	}
+	js, err := jetstream.New(nc)
+	if err != nil {
+		nc.Close()
+		return nil, nil, fmt.Errorf("jetstream: %w", err)
+	}
+	return nc, js, nil
 }

@@ -10,8 +10,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/nats-io/nats.go/jetstream"
-
 	"helpdesk/infra/csvsafe"
 	"helpdesk/infra/eventlog"
 )
@@ -50,15 +48,11 @@ func replay(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return fmt.Errorf("replay: %w", err)
 	}
-	nc, err := connect(*natsURL, "helpdesk-replay")
+	nc, js, err := connectJetStream(*natsURL, "helpdesk-replay")
 	if err != nil {
 		return err
 	}
 	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		return fmt.Errorf("jetstream: %w", err)
-	}
 	scan, err := eventlog.NewReader(js).Open(ctx, f, nil)
 	if err != nil {
 		return err
