@@ -40,8 +40,6 @@ func (r *Runner) Rebuild(ctx context.Context, progress func(done, total uint64))
 	if err != nil {
 		return Summary{}, fmt.Errorf("rebuild %s: %w", r.name, err)
 	}
-	tick := time.NewTicker(250 * time.Millisecond)
-	defer tick.Stop()
 	for {
 		pos := r.Position()
 		if progress != nil {
@@ -50,10 +48,12 @@ func (r *Runner) Rebuild(ctx context.Context, progress func(done, total uint64))
 		if pos >= total {
 			break
 		}
-		select {
-		case <-ctx.Done():
-			return Summary{}, fmt.Errorf("rebuild %s at %d of %d: %w", r.name, pos, total, ctx.Err())
-		case <-tick.C:
+		// Wake for the next progress report, or as soon as the rebuild is done.
+		wait, cancel := context.WithTimeout(ctx, 250*time.Millisecond)
+		_ = r.WaitFor(wait, total) // nil when done; the loop looks again either way
+		cancel()
+		if ctx.Err() != nil {
+			return Summary{}, fmt.Errorf("rebuild %s at %d of %d: %w", r.name, r.Position(), total, ctx.Err())
 		}
 	}
 	if c, ok := r.target.(Compactor); ok {

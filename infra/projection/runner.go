@@ -1,6 +1,6 @@
 // Package projection builds read models from event streams. A Runner feeds
 // one Handler the events of one stream, in order, through an ordered
-// JetStream consumer consumed with watermill, and records the position (the
+// JetStream consumer, and records the position (the
 // stream sequence of the last applied event) in the read model's database in
 // the same transaction as the change (a Target outside SQL stores it
 // atomically in its own way). The stored position is the truth: consumption
@@ -29,9 +29,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/ThreeDotsLabs/watermill"
-	wmjs "github.com/ThreeDotsLabs/watermill-nats/v2/pkg/jetstream"
-	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/nats-io/nuid"
@@ -87,7 +84,11 @@ type RunnerConfig struct {
 	Logger  *slog.Logger
 	// Registerer receives the lag metrics; default prometheus.DefaultRegisterer.
 	Registerer prometheus.Registerer
-	// MaxBatch bounds how many events one transaction applies; default 256.
+	// MaxBatch bounds how many events one transaction applies, and how many
+	// are read ahead of it; default 2048. A projection that keeps up
+	// applies small batches of what has just come; one catching up (a
+	// rebuild, a restart behind) applies full ones, and larger transactions
+	// make it faster.
 	MaxBatch int
 	// RetryDelay is the pause before retrying a batch that failed; default 1s.
 	RetryDelay time.Duration
@@ -114,7 +115,7 @@ func (c *RunnerConfig) setDefaults() {
 		c.Registerer = prometheus.DefaultRegisterer
 	}
 	if c.MaxBatch <= 0 {
-		c.MaxBatch = 256
+		c.MaxBatch = 2048
 	}
 	if c.RetryDelay <= 0 {
 		c.RetryDelay = time.Second
@@ -149,8 +150,6 @@ type Runner struct {
 	js      jetstream.JetStream
 	name    string
 	metrics metrics
-	// deliveries holds decoded messages between watermill and the runner.
-	deliveries sync.Map
 	// wanted, when not nil, are the only event types the target applies.
 	wanted map[string]bool
 
@@ -336,50 +335,36 @@ func (r *Runner) pause() (resume func()) {
 	}
 }
 
-// consume reads events through a watermill subscriber bound to an ordered
-// consumer that starts after the position, and applies them in batches
-// until ctx ends. The ordered consumer recreates itself after a gap or a
-// lost server (a cluster fail-over), always from the next sequence.
+// consume reads events through an ordered consumer that starts after the
+// position, and applies them in batches until ctx ends. The ordered
+// consumer recreates itself after a gap or a lost server (a cluster
+// fail-over), always from the next sequence. Its messages are decoded as
+// they arrive, up to prefetch deliveries ahead of the batch being applied,
+// so that reading and applying overlap; they need no acknowledgement (the
+// position stored with the read model decides what is applied, see the
+// package comment).
 func (r *Runner) consume(ctx context.Context) error {
-	start := r.Position() + 1
-	var consumer *stoppableConsumer
-	sub, err := wmjs.NewSubscriber(wmjs.SubscriberConfig{
-		Conn:   r.cfg.Conn,
-		Logger: watermill.NopLogger{},
-		ResourceInitializer: func(ctx context.Context, js jetstream.JetStream, stream string) (jetstream.Consumer, func(context.Context, watermill.LoggerAdapter), error) {
-			c, err := js.OrderedConsumer(ctx, stream, jetstream.OrderedConsumerConfig{
-				DeliverPolicy: jetstream.DeliverByStartSequencePolicy, OptStartSeq: start,
-				// Unique per consumption: replicas of a projection must
-				// never share a consumer (named prefix_<serial>).
-				NamePrefix: "proj_" + r.name + "_" + nuid.Next(),
-			})
-			if err != nil {
-				return nil, nil, err
-			}
-			consumer = &stoppableConsumer{Consumer: c, js: js, stream: stream}
-			return consumer, nil, nil
-		},
-		AckAsync:    true,
-		Unmarshaler: unmarshaler{deliveries: &r.deliveries, wanted: r.wanted},
+	c, err := r.js.OrderedConsumer(ctx, r.target.Stream(), jetstream.OrderedConsumerConfig{
+		DeliverPolicy: jetstream.DeliverByStartSequencePolicy, OptStartSeq: r.Position() + 1,
+		// Unique per consumption: replicas of a projection must never
+		// share a consumer (named prefix_<serial>).
+		NamePrefix: "proj_" + r.name + "_" + nuid.Next(),
 	})
 	if err != nil {
-		return fmt.Errorf("projection %s subscriber: %w", r.name, err)
+		return fmt.Errorf("projection %s consumer: %w", r.name, err)
 	}
-	// The subscriber is not closed: Close would drain the shared connection.
-	// Cancelling subCtx ends the subscription, after stopConsuming.
-	subCtx, cancelSub := context.WithCancel(context.WithoutCancel(ctx))
-	msgs, err := sub.Subscribe(subCtx, r.target.Stream())
-	if err != nil {
-		cancelSub()
-		return fmt.Errorf("projection %s subscribe: %w", r.name, err)
-	}
+	ready := make(chan delivery, r.prefetch())
 	quit := make(chan struct{})
-	ready := r.prefetch(msgs, quit)
-	defer func() {
-		close(quit)
-		r.stopConsuming(consumer, msgs)
-		cancelSub()
-	}()
+	cc, err := c.Consume(func(m jetstream.Msg) {
+		select {
+		case ready <- r.decode(m):
+		case <-quit:
+		}
+	})
+	if err != nil {
+		return fmt.Errorf("projection %s consume: %w", r.name, err)
+	}
+	defer r.stopConsuming(c, cc, quit)
 	for {
 		batch, ok := r.collect(ctx, ready)
 		if !ok {
@@ -403,96 +388,25 @@ func (r *Runner) consume(ctx context.Context) error {
 	}
 }
 
-// stopConsuming ends delivery before the subscription's context ends.
-// watermill-nats closes its output channel as soon as that context ends,
-// while a message may still be on its way to it, and a send on the closed
-// channel panics; so the JetStream consumption is stopped first, and the
-// messages still coming are taken (and nacked: the position decides what is
-// applied) until it has stopped.
-func (r *Runner) stopConsuming(c *stoppableConsumer, msgs <-chan *message.Message) {
-	go func() {
-		for m := range msgs {
-			r.deliveries.Delete(m.UUID)
-			m.Nack()
-		}
-	}()
-	if c != nil {
-		c.stop(10 * time.Second)
-	}
-}
+// prefetch is how many events are read ahead of the batch being applied.
+func (r *Runner) prefetch() int { return r.cfg.MaxBatch }
 
-// stoppableConsumer is a JetStream consumer whose consumption the runner
-// can stop and wait for.
-type stoppableConsumer struct {
-	jetstream.Consumer
-	js     jetstream.JetStream
-	stream string
-	mu     sync.Mutex
-	cc     jetstream.ConsumeContext
-}
-
-// Consume starts consuming and keeps the consume context.
-func (c *stoppableConsumer) Consume(h jetstream.MessageHandler, opts ...jetstream.PullConsumeOpt) (jetstream.ConsumeContext, error) {
-	cc, err := c.Consumer.Consume(h, opts...)
-	c.mu.Lock()
-	c.cc = cc
-	c.mu.Unlock()
-	return cc, err
-}
-
-// stop stops consuming and waits, at most timeout, until no handler runs.
-func (c *stoppableConsumer) stop(timeout time.Duration) {
-	c.mu.Lock()
-	cc := c.cc
-	c.mu.Unlock()
-	if cc == nil {
-		return
-	}
+// stopConsuming stops the consumption, releases a handler waiting to hand
+// over a delivery, waits (at most 10 s) until no handler runs, and deletes
+// the consumer, which the server would otherwise keep until its inactivity
+// threshold (a failure leaves it to expire).
+func (r *Runner) stopConsuming(c jetstream.Consumer, cc jetstream.ConsumeContext, quit chan struct{}) {
 	cc.Stop()
+	close(quit)
 	select {
 	case <-cc.Closed():
-	case <-time.After(timeout):
+	case <-time.After(10 * time.Second):
 	}
-	// The server would keep the stopped consumer until its inactivity
-	// threshold; delete it now (a failure leaves it to expire).
 	if info := c.CachedInfo(); info != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
-		_ = c.js.DeleteConsumer(ctx, c.stream, info.Name)
+		_ = r.js.DeleteConsumer(ctx, r.target.Stream(), info.Name)
 	}
-}
-
-// prefetch takes messages from watermill into a buffer of MaxBatch decoded
-// deliveries, so that events keep arriving while a batch is applied. Messages
-// are acked at once: the position stored with the read model decides what
-// is applied (see the package comment). It stops when msgs closes or quit
-// does; stopConsuming takes what watermill still delivers.
-func (r *Runner) prefetch(msgs <-chan *message.Message, quit <-chan struct{}) <-chan delivery {
-	ready := make(chan delivery, r.cfg.MaxBatch)
-	go func() {
-		defer close(ready)
-		for {
-			select {
-			case <-quit:
-				return
-			case m, ok := <-msgs:
-				if !ok {
-					return
-				}
-				m.Ack()
-				v, ok := r.deliveries.LoadAndDelete(m.UUID)
-				if !ok {
-					continue
-				}
-				select {
-				case ready <- v.(delivery):
-				case <-quit:
-					return
-				}
-			}
-		}
-	}()
-	return ready
 }
 
 // collect waits for one delivery, then takes whatever else is already
@@ -736,8 +650,7 @@ func (r *Runner) setPosition(pos uint64) {
 	r.metrics.position.Set(float64(pos))
 }
 
-// delivery is a decoded event message, kept by the unmarshaler under the
-// watermill message's UUID until the runner takes it.
+// delivery is a decoded event message.
 type delivery struct {
 	seq     uint64
 	subject string
@@ -747,28 +660,20 @@ type delivery struct {
 	skip    bool // an event type the target does not want: not decoded
 }
 
-// unmarshaler decodes event messages for watermill. It never fails, since
-// the watermill subscriber cannot handle a failed unmarshal; a decoding error
-// travels with the delivery and stops the projection at that event.
-type unmarshaler struct {
-	deliveries *sync.Map
-	wanted     map[string]bool
-}
-
-func (u unmarshaler) Unmarshal(msg jetstream.Msg) (*message.Message, error) {
+// decode turns a message into a delivery. A decoding error travels with
+// the delivery and stops the projection at that event.
+func (r *Runner) decode(msg jetstream.Msg) delivery {
 	d := delivery{subject: msg.Subject()}
 	meta, err := msg.Metadata()
 	if err != nil {
 		d.err = fmt.Errorf("metadata: %w", err)
-	} else {
-		d.seq, d.pending = meta.Sequence.Stream, meta.NumPending
-		if u.wanted != nil && !u.wanted[msg.Headers().Get(events.HeaderType)] {
-			d.skip = true
-		} else {
-			d.env, d.err = eventstore.DecodeMsg(msg.Subject(), msg.Headers(), msg.Data(), meta.Sequence.Stream)
-		}
+		return d
 	}
-	m := message.NewMessage(watermill.NewUUID(), msg.Data())
-	u.deliveries.Store(m.UUID, d)
-	return m, nil
+	d.seq, d.pending = meta.Sequence.Stream, meta.NumPending
+	if r.wanted != nil && !r.wanted[msg.Headers().Get(events.HeaderType)] {
+		d.skip = true
+		return d
+	}
+	d.env, d.err = eventstore.DecodeMsg(msg.Subject(), msg.Headers(), msg.Data(), meta.Sequence.Stream)
+	return d
 }
