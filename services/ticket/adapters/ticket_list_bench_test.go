@@ -15,7 +15,7 @@ import (
 
 // BenchmarkTicketList_Apply measures the read model alone, without NATS or
 // the projection runner: b.N ticket events (opened, assigned, work started,
-// first reply per ticket) applied in transactions of 256 events, as the
+// first reply per ticket) applied in transactions of 2,048 events, as the
 // runner batches them during a rebuild.
 //
 //	cd services/ticket && go test -run xxx -bench TicketList_Apply -benchtime 100000x ./adapters
@@ -30,12 +30,12 @@ func BenchmarkTicketList_Apply(b *testing.B) {
 			envs := ticketEvents(b, b.N)
 			ctx := context.Background()
 			b.ResetTimer()
-			for start := 0; start < len(envs); start += 256 {
+			for start := 0; start < len(envs); start += 2048 {
 				tx, err := db.Write.BeginTx(ctx, nil)
 				if err != nil {
 					b.Fatal(err)
 				}
-				for _, e := range envs[start:min(start+256, len(envs))] {
+				for _, e := range envs[start:min(start+2048, len(envs))] {
 					if err := list.Apply(ctx, tx, e); err != nil {
 						b.Fatal(err)
 					}
