@@ -27,15 +27,50 @@ import (
 type Catalog struct {
 	db *sqlstore.DB
 
-	mu       sync.Mutex
-	tree     query.Tree
-	loadedAt time.Time
-	changes  uint64 // category changes applied; a cached tree from fewer is stale
-	treeOf   uint64
+	// tree is the category tree, counts the published articles per
+	// category: every search, suggestion and category list reads them.
+	tree   readCache[query.Tree]
+	counts readCache[map[string]int]
 }
 
-// treeTTL bounds how long a cached category tree is served.
-const treeTTL = time.Second
+// cacheTTL bounds how long a cached read is served: an event applied, but
+// not yet committed, when the read was made leaves it stale.
+const cacheTTL = time.Second
+
+// readCache keeps a value read from the read model until an event that
+// changes it is applied (changed), and for at most cacheTTL. One caller
+// reloads it while the others wait.
+type readCache[T any] struct {
+	mu       sync.Mutex
+	value    T
+	loadedAt time.Time
+	changes  uint64 // changes applied; a value loaded at fewer is stale
+	of       uint64
+}
+
+// changed marks the cached value stale.
+func (c *readCache[T]) changed() {
+	c.mu.Lock()
+	c.changes++
+	c.mu.Unlock()
+}
+
+// get returns the cached value, or load's, which it then keeps.
+func (c *readCache[T]) get(load func() (T, error)) (T, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.of == c.changes && !c.loadedAt.IsZero() && time.Since(c.loadedAt) < cacheTTL {
+		return c.value, nil
+	}
+	changes := c.changes
+	v, err := load()
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	c.value, c.of, c.loadedAt = v, changes, time.Now()
+	return v, nil
+}
 
 // NewCatalog returns the read model stored in db.
 func NewCatalog(db *sqlstore.DB) *Catalog { return &Catalog{db: db} }
@@ -77,24 +112,21 @@ CREATE INDEX kb_articles_updated ON kb_articles (updated_at DESC, id DESC);
 CREATE INDEX kb_articles_status ON kb_articles (status, updated_at DESC);
 CREATE INDEX kb_articles_category ON kb_articles (category_id, updated_at DESC);
 CREATE INDEX kb_articles_source ON kb_articles (source_id);
+`, `
+CREATE INDEX kb_articles_status_category ON kb_articles (status, category_id);
 `}
 }
 
 // Reset empties the read model before a rebuild.
 func (c *Catalog) Reset(ctx context.Context, tx *sql.Tx) error {
-	c.categoriesChanged()
+	c.tree.changed()
+	c.counts.changed()
 	for _, table := range []string{"kb_categories", "kb_articles"} {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM `+table); err != nil {
 			return fmt.Errorf("reset %s: %w", table, err)
 		}
 	}
 	return nil
-}
-
-func (c *Catalog) categoriesChanged() {
-	c.mu.Lock()
-	c.changes++
-	c.mu.Unlock()
 }
 
 // Apply folds one knowledge event into the read model.
@@ -116,7 +148,7 @@ func (c *Catalog) Apply(ctx context.Context, tx *sql.Tx, env events.Envelope) er
 		if err := env.Decode(&p); err != nil {
 			return err
 		}
-		c.categoriesChanged()
+		c.tree.changed()
 		return exec(`INSERT INTO kb_categories (id, version, name, parent_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)
 			ON CONFLICT (id) DO NOTHING`, id, env.AggregateVersion, p.Name, p.ParentID, at, at)
 	case kbapi.EventCategoryRenamed:
@@ -124,14 +156,14 @@ func (c *Catalog) Apply(ctx context.Context, tx *sql.Tx, env events.Envelope) er
 		if err := env.Decode(&p); err != nil {
 			return err
 		}
-		c.categoriesChanged()
+		c.tree.changed()
 		return exec(`UPDATE kb_categories SET version = ?, updated_at = ?, name = ? WHERE id = ?`, env.AggregateVersion, at, p.Name, id)
 	case kbapi.EventCategoryMoved:
 		var p kbapi.CategoryMoved
 		if err := env.Decode(&p); err != nil {
 			return err
 		}
-		c.categoriesChanged()
+		c.tree.changed()
 		return exec(`UPDATE kb_categories SET version = ?, updated_at = ?, parent_id = ? WHERE id = ?`, env.AggregateVersion, at, p.ParentID, id)
 	case kbapi.EventArticleDrafted:
 		var p kbapi.ArticleDrafted
@@ -152,10 +184,13 @@ func (c *Catalog) Apply(ctx context.Context, tx *sql.Tx, env events.Envelope) er
 			return err
 		}
 		tags, _ := json.Marshal(p.Tags)
+		c.counts.changed() // the category may change
 		return touch(`title = ?, category_id = ?, tags = ?`, p.Title, p.CategoryID, string(tags))
 	case kbapi.EventArticlePublished:
+		c.counts.changed()
 		return touch(`status = ?`, kbapi.StatusPublished)
 	case kbapi.EventArticleArchived:
+		c.counts.changed()
 		return touch(`status = ?`, kbapi.StatusArchived)
 	case kbapi.EventFeedbackVoted:
 		var p kbapi.FeedbackVoted
@@ -182,23 +217,16 @@ func (c *Catalog) Apply(ctx context.Context, tx *sql.Tx, env events.Envelope) er
 	return nil
 }
 
-// Tree implements query.CategoryTree. The tree is cached until a category
-// event is applied, and for at most a second (an event applied but not yet
-// committed when the tree was read). One caller reloads it while the others
-// wait: every search and suggestion asks for the tree.
+// Tree implements query.CategoryTree, cached (see readCache): every search
+// and suggestion asks for the tree.
 func (c *Catalog) Tree(ctx context.Context) (query.Tree, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.treeOf == c.changes && time.Since(c.loadedAt) < treeTTL {
-		return c.tree, nil
-	}
-	changes := c.changes
-	cats, err := c.categories(ctx)
-	if err != nil {
-		return query.Tree{}, err
-	}
-	c.tree, c.treeOf, c.loadedAt = query.NewTree(cats), changes, time.Now()
-	return c.tree, nil
+	return c.tree.get(func() (query.Tree, error) {
+		cats, err := c.categories(ctx)
+		if err != nil {
+			return query.Tree{}, err
+		}
+		return query.NewTree(cats), nil
+	})
 }
 
 func (c *Catalog) categories(ctx context.Context) ([]kbapi.Category, error) {
@@ -221,8 +249,13 @@ func (c *Catalog) categories(ctx context.Context) ([]kbapi.Category, error) {
 }
 
 // PublishedCounts implements query.CategoryCounts: published articles per
-// category id.
+// category id, cached (see readCache), as counting them reads every
+// published article. Callers must not change the map.
 func (c *Catalog) PublishedCounts(ctx context.Context) (map[string]int, error) {
+	return c.counts.get(func() (map[string]int, error) { return c.publishedCounts(ctx) })
+}
+
+func (c *Catalog) publishedCounts(ctx context.Context) (map[string]int, error) {
 	rows, err := c.db.Read.QueryContext(ctx, `SELECT category_id, COUNT(*) FROM kb_articles WHERE status = 'published' GROUP BY category_id`)
 	if err != nil {
 		return nil, fmt.Errorf("published counts: %w", err)
