@@ -43,7 +43,12 @@ type KBResult struct {
 	Floor Latency `json:"floor"`
 	// FloorPaced is GET /healthz at the typing pace: the baseline of the
 	// paced runs.
-	FloorPaced   Latency `json:"floor_paced"`
+	FloorPaced Latency `json:"floor_paced"`
+	// RelayFloor is GET /api/v1/kb/categories back to back: a request
+	// that takes the whole way of a suggestion (authentication, the
+	// gateway's checks, a NATS request to the knowledge service, a JSON
+	// reply) but does next to nothing there, reading a small catalog.
+	RelayFloor   Latency `json:"relay_floor"`
 	Search       Latency `json:"search"`
 	Suggest      Latency `json:"suggest"`
 	SearchPaced  Latency `json:"search_paced"`
@@ -163,6 +168,7 @@ func kbPhase(cfg config, res *KBResult) error {
 		{"search~", "/api/v1/kb/search?limit=10&q=", "search", cfg.kbPause, &res.SearchPaced},
 		{"suggest~", "/api/v1/kb/suggestions?limit=10&q=", "typing", cfg.kbPause, &res.SuggestPaced},
 		{"floor (GET /healthz)", "/healthz?q=", "search", 0, &res.Floor},
+		{"relay floor (GET /api/v1/kb/categories)", "/api/v1/kb/categories?q=", "search", 0, &res.RelayFloor},
 		{"search", "/api/v1/kb/search?limit=10&q=", "search", 0, &res.Search},
 		{"suggest", "/api/v1/kb/suggestions?limit=10&q=", "typing", 0, &res.Suggest},
 	} {

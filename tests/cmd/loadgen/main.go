@@ -654,7 +654,8 @@ func report(r Result) {
 			v    Latency
 		}{
 			{"floor: GET /healthz at typing pace", k.FloorPaced}, {"search at typing pace", k.SearchPaced}, {"suggest at typing pace", k.SuggestPaced},
-			{"floor: GET /healthz back to back", k.Floor}, {"search back to back", k.Search}, {"suggest back to back", k.Suggest},
+			{"floor: GET /healthz back to back", k.Floor}, {"relay floor: GET /api/v1/kb/categories back to back", k.RelayFloor},
+			{"search back to back", k.Search}, {"suggest back to back", k.Suggest},
 		} {
 			row(l.name+" /s, p50 / p99 (ms), cached", "%.0f, %.1f / %.1f, %.0f%%", l.v.PerSec, l.v.P50Ms, l.v.P99Ms, l.v.CacheHitPercent)
 		}
@@ -663,7 +664,7 @@ func report(r Result) {
 		fmt.Printf("  goal: search p99 < 20 ms, %d typing clients:      %s (%.1f ms)\n", k.Clients, verdict(k.SearchPaced.P99Ms < 20), k.SearchPaced.P99Ms)
 		fmt.Printf("  goal: suggest p99 < 10 ms, %d typing clients:     %s (%.1f ms)\n", k.Clients, verdict(k.SuggestPaced.P99Ms < 10), k.SuggestPaced.P99Ms)
 		fmt.Printf("  goal: search p99 < 20 ms, back to back:          %s (%.1f ms; the no-op floor's p99 is %.1f ms)\n", verdict(k.Search.P99Ms < 20), k.Search.P99Ms, k.Floor.P99Ms)
-		fmt.Printf("  goal: suggest p99 < 10 ms, back to back:         %s (%.1f ms)\n", verdict(k.Suggest.P99Ms < 10), k.Suggest.P99Ms)
+		fmt.Printf("  goal: suggest p99 < 10 ms, back to back:         %s (%.1f ms; the relayed floor's p99 is %.1f ms)\n", verdict(k.Suggest.P99Ms < 10), k.Suggest.P99Ms, k.RelayFloor.P99Ms)
 	}
 }
 
