@@ -148,6 +148,8 @@ func TestParse_rejects_malformed_CDRs_with_a_clear_problem(t *testing.T) {
 		{"no uuid", "application/json", `{"variables":{"start_epoch":"1","end_epoch":"2"}}`, "has no call uuid"},
 		{"no start", "application/json", `{"variables":{"uuid":"u","end_epoch":"2"}}`, "has no start_epoch"},
 		{"bad epoch", "application/json", `{"variables":{"uuid":"u","start_epoch":"yesterday","end_epoch":"2"}}`, `start_epoch "yesterday"`},
+		{"epoch after the year 9999", "application/json", `{"variables":{"uuid":"u","start_epoch":"700000000000","end_epoch":"2"}}`, `start_epoch "700000000000" is not seconds since 1970`},
+		{"zero end written 00", "application/json", `{"variables":{"uuid":"u","start_epoch":"1","end_epoch":"00"}}`, "has no end_epoch"},
 		{"form without cdr", "application/x-www-form-urlencoded", "uuid=u", "form has no cdr field"},
 		{"bad base64", "application/x-www-form-base64-encoded", "cdr=***", "is not base64"},
 		{"XML", "text/xml", "<cdr/>", "not text/xml"},

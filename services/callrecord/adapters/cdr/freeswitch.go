@@ -148,22 +148,28 @@ func unescapeProfile(p callerProfile) callerProfile {
 	return p
 }
 
-// epoch reads a variable of seconds since 1970; 0 or absent is the zero
-// time, which a required variable may not be.
+// epoch reads a variable of seconds since 1970, up to the end of the year
+// 9999 (the last a record's JSON can hold); 0 or absent is the zero time,
+// which a required variable may not be.
 func epoch(vars map[string]string, name string, required bool) (time.Time, error) {
-	v := vars[name]
-	if v == "" || v == "0" {
+	var s int64
+	if v := vars[name]; v != "" {
+		var err error
+		if s, err = strconv.ParseInt(v, 10, 64); err != nil || s < 0 || s > maxEpoch {
+			return time.Time{}, invalid("%s %q is not seconds since 1970 (up to the year 9999)", name, v)
+		}
+	}
+	if s == 0 {
 		if required {
 			return time.Time{}, invalid("has no %s", name)
 		}
 		return time.Time{}, nil
 	}
-	s, err := strconv.ParseInt(v, 10, 64)
-	if err != nil || s < 0 {
-		return time.Time{}, invalid("%s %q is not seconds since 1970", name, v)
-	}
 	return time.Unix(s, 0).UTC(), nil
 }
+
+// maxEpoch is 9999-12-31 23:59:59 UTC in seconds since 1970.
+const maxEpoch = 253402300799
 
 // freeswitchDisposition maps a call's answer and hangup cause.
 func freeswitchDisposition(r Record, cause string) Disposition {
