@@ -1,11 +1,11 @@
 // Package projection builds read models from event streams. A Runner feeds
 // one Handler the events of one stream, in order, through an ordered
-// JetStream consumer, and records the position (the
-// stream sequence of the last applied event) in the read model's database in
-// the same transaction as the change (a Target outside SQL stores it
-// atomically in its own way). The stored position is the truth: consumption
-// starts after it, so a crash before or after a commit neither loses nor
-// repeats an event, and no consumer state on the server needs to agree.
+// JetStream consumer, and records the position (the stream sequence of the
+// last applied event) in the read model's database in the same transaction
+// as the change (a Target outside SQL stores it atomically in its own way).
+// The stored position is the truth: consumption starts after it, so a crash
+// before or after a commit neither loses nor repeats an event, and no
+// consumer state on the server needs to agree.
 //
 // Replicas: several runners of one projection may share a read model (one
 // PostgreSQL database). Each consumes the whole stream; each batch locks
