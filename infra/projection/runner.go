@@ -505,8 +505,9 @@ func (r *Runner) applyBatch(ctx context.Context, batch []delivery) (int, error) 
 		r.fail(ctx, pos, "", err)
 		return 0, nil
 	}
-	r.setPosition(pos)
+	// The metrics first: whoever waits for the position sees them current.
 	r.metrics.observe(pos, batch[len(batch)-1].pending, last.OccurredAt, applied)
+	r.setPosition(pos)
 	if r.failedSeq <= pos {
 		r.failedSeq, r.failures = 0, 0 // the event that failed has applied
 	}
