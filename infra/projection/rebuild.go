@@ -21,7 +21,10 @@ type Summary struct {
 // applied and the total to apply. Run must be running; queries see the read
 // model fill up again while it rebuilds. A Compactor target is compacted
 // before Rebuild returns. A second Rebuild of the runner while one runs is
-// refused with a conflict.
+// refused with a conflict. An event that fails rebuildGivesUpAfter times in
+// a row (one the read model does not park: ParkAfter < 0, a search index)
+// ends the Rebuild with a conflict naming it; the projection goes on
+// retrying it, and finishes the rebuild once it applies.
 func (r *Runner) Rebuild(ctx context.Context, progress func(done, total uint64)) (Summary, error) {
 	if !r.rebuilding.TryLock() {
 		return Summary{}, problem.New(problem.CodeConflict, "%s is being rebuilt already; wait for that rebuild to finish", r.name)
@@ -55,6 +58,11 @@ func (r *Runner) Rebuild(ctx context.Context, progress func(done, total uint64))
 		if ctx.Err() != nil {
 			return Summary{}, fmt.Errorf("rebuild %s at %d of %d: %w", r.name, r.Position(), total, ctx.Err())
 		}
+		if seq, n, cause := r.failing(); n >= rebuildGivesUpAfter {
+			return Summary{}, problem.New(problem.CodeConflict,
+				"rebuild of %s stopped at %d of %d: event %d failed %d times in a row (%v); the projection keeps retrying it and finishes the rebuild once it applies",
+				r.name, r.Position(), total, seq, n, cause)
+		}
 	}
 	if c, ok := r.target.(Compactor); ok {
 		if err := c.Compact(ctx); err != nil {
@@ -64,11 +72,17 @@ func (r *Runner) Rebuild(ctx context.Context, progress func(done, total uint64))
 	return Summary{Name: r.name, Events: total, Position: r.Position(), Duration: time.Since(started)}, nil
 }
 
-// reset empties the read model and sets the position to 0.
+// rebuildGivesUpAfter is how many failures in a row of one event end a
+// Rebuild (see Rebuild).
+const rebuildGivesUpAfter = 10
+
+// reset empties the read model, sets the position to 0 and forgets the
+// failures of the events before.
 func (r *Runner) reset(ctx context.Context) error {
 	if err := r.target.Reset(ctx); err != nil {
 		return fmt.Errorf("rebuild %s: %w", r.name, err)
 	}
+	r.setFailures(0, 0, nil)
 	r.setPosition(0)
 	r.metrics.parked.Set(0)
 	return nil

@@ -161,9 +161,12 @@ type Runner struct {
 	held     chan struct{} // non-nil while a rebuild holds consumption back
 
 	// failedSeq is the event that failed last, failures how many times in
-	// a row (used only by the consuming goroutine).
-	failedSeq uint64
-	failures  int
+	// a row, failedWith the last error. Only the consuming goroutine (and a
+	// reset, while it is paused) writes them, under mu (see setFailures);
+	// Rebuild reads them under mu.
+	failedSeq  uint64
+	failures   int
+	failedWith error
 	// parkedAt is when the parked gauge was last read from the target.
 	parkedAt time.Time
 	// rebuilding is held by the one Rebuild that may run at a time.
@@ -508,8 +511,8 @@ func (r *Runner) applyBatch(ctx context.Context, batch []delivery) (int, error) 
 	// The metrics first: whoever waits for the position sees them current.
 	r.metrics.observe(pos, batch[len(batch)-1].pending, last.OccurredAt, applied)
 	r.setPosition(pos)
-	if r.failedSeq <= pos {
-		r.failedSeq, r.failures = 0, 0 // the event that failed has applied
+	if r.failedSeq != 0 && r.failedSeq <= pos {
+		r.setFailures(0, 0, nil) // the event that failed has applied
 	}
 	return len(batch), nil
 }
@@ -575,10 +578,27 @@ func (r *Runner) failedAt(ctx context.Context, d delivery, cause error) {
 	if ctx.Err() != nil {
 		return
 	}
+	n := r.failures
 	if d.seq != r.failedSeq {
-		r.failedSeq, r.failures = d.seq, 0
+		n = 0
 	}
-	r.failures++
+	r.setFailures(d.seq, n+1, cause)
+}
+
+// setFailures records the event that failed last and how many times in a
+// row (0 when none fails).
+func (r *Runner) setFailures(seq uint64, n int, cause error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.failedSeq, r.failures, r.failedWith = seq, n, cause
+}
+
+// failing returns the event that failed last, how many times in a row, and
+// the last error.
+func (r *Runner) failing() (seq uint64, n int, cause error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.failedSeq, r.failures, r.failedWith
 }
 
 // park records the event as parked, moves the position past it and raises
@@ -608,7 +628,7 @@ func (r *Runner) park(ctx context.Context, d delivery, cause error) (int, error)
 		return 0, nil
 	}
 	r.setPosition(d.seq)
-	r.failedSeq, r.failures = 0, 0
+	r.setFailures(0, 0, nil)
 	r.metrics.parked.Inc()
 	r.cfg.Logger.ErrorContext(ctx, "ALERT: projection parked an event it cannot apply; its read model lacks the event until the cause is fixed and the projection rebuilt",
 		"alert", "projection_event_parked", "projection", r.name, "sequence", d.seq, "subject", d.subject,

@@ -266,3 +266,41 @@ func TestRunner_parked_gauge_follows_a_rebuild_by_another_replica(t *testing.T) 
 		time.Sleep(100 * time.Millisecond)
 	}
 }
+
+// TestRunner_rebuild_ends_on_an_event_that_keeps_failing: a read model
+// that does not park (ParkAfter < 0) and refuses an event during a rebuild
+// ends the Rebuild with a conflict naming the event, instead of holding it
+// (and every later Rebuild) for ever; once the event applies, the next
+// Rebuild finishes.
+func TestRunner_rebuild_ends_on_an_event_that_keeps_failing(t *testing.T) {
+	f := newFixture(t, sqlstoretest.SQLite(t))
+	c := counter{name: "stuck"}
+	agg := ids(1)
+	last := f.appendEvents(agg, 3, false)
+	h := &flaky{counter: c, plan: map[uint64]int{}}
+	r, _ := f.run(projection.RunnerConfig{Handler: h, ParkAfter: -1, MaxBatch: 1})
+	f.wait(r, last)
+
+	h.mu.Lock()
+	h.plan[2] = 1 << 30 // refused from now on
+	h.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	_, err := r.Rebuild(ctx, nil)
+	if problem.CodeOf(err) != problem.CodeConflict || !strings.Contains(err.Error(), "event 2 failed") {
+		t.Fatalf("rebuild with an event that keeps failing: %v, want a conflict naming event 2", err)
+	}
+	if ctx.Err() != nil {
+		t.Fatal("the rebuild ran until its context ended")
+	}
+
+	h.mu.Lock()
+	h.plan[2] = 0
+	h.mu.Unlock()
+	if _, err := r.Rebuild(ctx, nil); err != nil {
+		t.Fatalf("rebuild once the event applies: %v", err)
+	}
+	if got := f.counts(c); got[agg[0]] != "3/6" {
+		t.Errorf("after the rebuild: %v, want 3/6", got)
+	}
+}
