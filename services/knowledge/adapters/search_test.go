@@ -352,19 +352,24 @@ func TestSearchIndex_survives_reopen_and_reset(t *testing.T) {
 func TestSearchIndex_compact_merges_segments(t *testing.T) {
 	a, q := newIndexes(t, t.TempDir())
 	var seq uint64
-	for i := range 12 {
-		feed(t, a, subjects.AggregateArticle, fmt.Sprintf("a%d", i), &seq,
-			kbapi.ArticleDrafted{Content: kbapi.Content{Title: fmt.Sprintf("打印机无法连接网络 %d", i), Body: "重启路由器", CategoryID: "c"}},
+	// Each batch adds a segment; scorch merges them in the background,
+	// sometimes as fast as they come, so articles are added until several
+	// segments are seen at once.
+	articles := 0
+	for articles < 12 || a.Segments() < 2 {
+		if articles == kbapi.MaxLimit { // one page of results must hold them all
+			t.Fatalf("%d segment(s) after %d batches; the test needs several", a.Segments(), articles)
+		}
+		feed(t, a, subjects.AggregateArticle, fmt.Sprintf("a%d", articles), &seq,
+			kbapi.ArticleDrafted{Content: kbapi.Content{Title: fmt.Sprintf("打印机无法连接网络 %d", articles), Body: "重启路由器", CategoryID: "c"}},
 			kbapi.ArticlePublished{})
+		articles++
 	}
 	s := &adapters.Searcher{Articles: a, Questions: q}
 	ctx := context.Background()
-	before, err := s.Search(ctx, query.SearchQuery{Text: "打印机", Limit: 20})
+	before, err := s.Search(ctx, query.SearchQuery{Text: "打印机", Limit: articles})
 	if err != nil {
 		t.Fatal(err)
-	}
-	if n := a.Segments(); n < 2 {
-		t.Fatalf("%d segment(s) before compacting; the test needs several", n)
 	}
 	if err := a.Compact(ctx); err != nil {
 		t.Fatal(err)
@@ -372,12 +377,12 @@ func TestSearchIndex_compact_merges_segments(t *testing.T) {
 	if n := a.Segments(); n != 1 {
 		t.Fatalf("%d segments after compacting, want 1", n)
 	}
-	after, err := s.Search(ctx, query.SearchQuery{Text: "打印机", Limit: 20})
+	after, err := s.Search(ctx, query.SearchQuery{Text: "打印机", Limit: articles})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if before.Total != 12 || after.Total != 12 || len(after.Items) != 12 {
-		t.Fatalf("found %d before and %d (%d items) after compacting, want 12", before.Total, after.Total, len(after.Items))
+	if before.Total != articles || after.Total != articles || len(after.Items) != articles {
+		t.Fatalf("found %d before and %d (%d items) after compacting, want %d", before.Total, after.Total, len(after.Items), articles)
 	}
 }
 
