@@ -2,7 +2,10 @@ package kbtest
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"helpdesk/contracts/events"
@@ -36,4 +39,52 @@ func AppendPublished(ctx context.Context, store eventstore.Store, id, categoryID
 		return 0, fmt.Errorf("seed article %s: %w", id, err)
 	}
 	return r.Version, nil
+}
+
+// Seed appends the articles 0 … n-1 of the generator with seed 42, each
+// drafted and published by actor (AppendPublished), dated over about a year
+// before now, from 16 writers at once, and returns the stream sequence of
+// the last event. id names article i; category maps a generated category
+// name to the id it is filed under; done, if not nil, counts the articles
+// stored.
+func Seed(ctx context.Context, store eventstore.Store, n int, actor string, id func(i int) string, category func(name string) string, done *atomic.Int64) (uint64, error) {
+	gen := New(42)
+	var (
+		mu   sync.Mutex
+		next int
+		last atomic.Uint64
+	)
+	at := time.Now().Add(-365 * 24 * time.Hour)
+	write := func() error {
+		for {
+			mu.Lock()
+			i := next
+			next++
+			art := gen.Article(i)
+			mu.Unlock()
+			if i >= n {
+				return nil
+			}
+			when := at.Add(time.Duration(i) * 300 * time.Millisecond)
+			version, err := AppendPublished(ctx, store, id(i), category(art.Category), actor, art, when)
+			if err != nil {
+				return fmt.Errorf("article %d: %w", i, err)
+			}
+			for cur := last.Load(); version > cur && !last.CompareAndSwap(cur, version); cur = last.Load() {
+			}
+			if done != nil {
+				done.Add(1)
+			}
+		}
+	}
+	errs := make([]error, 16)
+	var wg sync.WaitGroup
+	for w := range errs {
+		wg.Go(func() { errs[w] = write() })
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return 0, err
+	}
+	return last.Load(), nil
 }

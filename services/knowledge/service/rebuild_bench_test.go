@@ -7,8 +7,6 @@ import (
 	"log/slog"
 	"os"
 	"strconv"
-	"sync"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -95,51 +93,14 @@ func cpuTime(b *testing.B) time.Duration {
 }
 
 // seedRebuildArticles appends n generated articles, drafted and then
-// published, from several writers, and returns the stream sequence of the
-// last event.
+// published, and returns the stream sequence of the last event.
 func seedRebuildArticles(b *testing.B, store eventstore.Store, n int) uint64 {
 	b.Helper()
-	gen := kbtest.New(42)
-	var (
-		mu    sync.Mutex
-		next  int
-		last  atomic.Uint64
-		wg    sync.WaitGroup
-		first atomic.Pointer[error]
-	)
-	at := time.Now().Add(-365 * 24 * time.Hour)
-	write := func() error {
-		for {
-			mu.Lock()
-			i := next
-			next++
-			art := gen.Article(i)
-			mu.Unlock()
-			if i >= n {
-				return nil
-			}
-			id := fmt.Sprintf("0190c0de-0000-7000-8000-%012d", i)
-			version, err := kbtest.AppendPublished(context.Background(), store, id, art.Category, "system:bench", art,
-				at.Add(time.Duration(i)*300*time.Millisecond))
-			if err != nil {
-				return fmt.Errorf("article %d: %w", i, err)
-			}
-			for cur := last.Load(); version > cur && !last.CompareAndSwap(cur, version); cur = last.Load() {
-			}
-		}
+	last, err := kbtest.Seed(context.Background(), store, n, "system:bench",
+		func(i int) string { return fmt.Sprintf("0190c0de-0000-7000-8000-%012d", i) },
+		func(category string) string { return category }, nil)
+	if err != nil {
+		b.Fatal(err)
 	}
-	for range 16 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if err := write(); err != nil {
-				first.CompareAndSwap(nil, &err)
-			}
-		}()
-	}
-	wg.Wait()
-	if err := first.Load(); err != nil {
-		b.Fatal(*err)
-	}
-	return last.Load()
+	return last
 }

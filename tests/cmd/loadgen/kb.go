@@ -12,7 +12,6 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -232,56 +231,12 @@ func seedArticles(natsURL string, n int, leaves map[string]string) (uint64, erro
 	if err != nil {
 		return 0, err
 	}
-	gen := kbtest.New(42)
-	var mu sync.Mutex
-	next := 0
-	var last atomic.Uint64
 	var done atomic.Int64
 	stop := progress("seed", &done)
 	defer stop()
-	at := time.Now().Add(-365 * 24 * time.Hour)
-	writer := func() error {
-		for {
-			mu.Lock()
-			i := next
-			next++
-			art := gen.Article(i)
-			mu.Unlock()
-			if i >= n {
-				return nil
-			}
-			id := uuid.Must(uuid.NewV7()).String()
-			when := at.Add(time.Duration(i) * 300 * time.Millisecond) // spread over about a year
-			version, err := kbtest.AppendPublished(context.Background(), store, id, leaves[art.Category], "system:loadgen", art, when)
-			if err != nil {
-				return fmt.Errorf("article %d: %w", i, err)
-			}
-			for {
-				cur := last.Load()
-				if version <= cur || last.CompareAndSwap(cur, version) {
-					break
-				}
-			}
-			done.Add(1)
-		}
-	}
-	var wg sync.WaitGroup
-	errs := make(chan error, 16)
-	for range 16 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if err := writer(); err != nil {
-				errs <- err
-			}
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	if err := <-errs; err != nil {
-		return 0, err
-	}
-	return last.Load(), nil
+	return kbtest.Seed(context.Background(), store, n, "system:loadgen",
+		func(int) string { return uuid.Must(uuid.NewV7()).String() },
+		func(category string) string { return leaves[category] }, &done)
 }
 
 // waitProjection waits until a projection has reached seq, printing
