@@ -66,12 +66,7 @@ func TestFailover_of_the_ticket_stream_leader(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a three-node cluster and runs a load")
 	}
-	logs := &logtest.Buffer{}
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("last logs of the Helpdesk parts:\n%s", logs.Tail(8000))
-		}
-	})
+	logs := logtest.ShownOnFailure(t, "logs of the Helpdesk parts")
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 

@@ -32,12 +32,7 @@ func TestReplicas_of_the_ticket_service_share_commands_and_a_postgres_read_model
 	if testing.Short() {
 		t.Skip("runs two service replicas under load")
 	}
-	logs := &logtest.Buffer{}
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("last logs of the Helpdesk parts:\n%s", logs.Tail(8000))
-		}
-	})
+	logs := logtest.ShownOnFailure(t, "logs of the Helpdesk parts")
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	srv, probe := natsembed.StartForTest(t)

@@ -5,6 +5,7 @@ package logtest
 import (
 	"bytes"
 	"sync"
+	"testing"
 )
 
 // Buffer is a bytes.Buffer safe for concurrent writers and readers.
@@ -31,4 +32,16 @@ func (b *Buffer) String() string {
 func (b *Buffer) Tail(n int) string {
 	s := b.String()
 	return s[max(0, len(s)-n):]
+}
+
+// ShownOnFailure returns a Buffer whose last 8,000 bytes are logged, under
+// what, if the test fails.
+func ShownOnFailure(t testing.TB, what string) *Buffer {
+	b := &Buffer{}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("last %s:\n%s", what, b.Tail(8000))
+		}
+	})
+	return b
 }
