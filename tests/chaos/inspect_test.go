@@ -215,10 +215,7 @@ func waitCaughtUp(t *testing.T, nc *nats.Conn, timeout time.Duration) map[string
 func readModelRows(t *testing.T, path string) map[string][]string {
 	t.Helper()
 	ctx := ctxTimeout(t, 30*time.Second)
-	db, err := sqlstore.Open(ctx, sqlstore.Config{DSN: path})
-	if err != nil {
-		t.Fatalf("open %s: %v", path, err)
-	}
+	db := openReadModel(ctx, t, path)
 	defer db.Close()
 	tables, err := db.Read.QueryContext(ctx, `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name != 'schema_migrations'`)
 	if err != nil {
@@ -280,10 +277,7 @@ func readModelRows(t *testing.T, path string) map[string][]string {
 func queryStrings(t *testing.T, path, query string) [][2]string {
 	t.Helper()
 	ctx := ctxTimeout(t, 30*time.Second)
-	db, err := sqlstore.Open(ctx, sqlstore.Config{DSN: path})
-	if err != nil {
-		t.Fatalf("open %s: %v", path, err)
-	}
+	db := openReadModel(ctx, t, path)
 	defer db.Close()
 	rows, err := db.Read.QueryContext(ctx, query)
 	if err != nil {
@@ -342,4 +336,14 @@ func countBy(t *testing.T, path, query string) map[string]int {
 		out[r[0]] = n
 	}
 	return out
+}
+
+// openReadModel opens the read-model database at path.
+func openReadModel(ctx context.Context, t *testing.T, path string) *sqlstore.DB {
+	t.Helper()
+	db, err := sqlstore.Open(ctx, sqlstore.Config{DSN: path})
+	if err != nil {
+		t.Fatalf("open %s: %v", path, err)
+	}
+	return db
 }
