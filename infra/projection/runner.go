@@ -342,7 +342,7 @@ func (r *Runner) pause() (resume func()) {
 // position, and applies them in batches until ctx ends. The ordered
 // consumer recreates itself after a gap or a lost server (a cluster
 // fail-over), always from the next sequence. Its messages are decoded as
-// they arrive, up to prefetch deliveries ahead of the batch being applied,
+// they arrive, up to MaxBatch deliveries ahead of the batch being applied,
 // so that reading and applying overlap; they need no acknowledgement (the
 // position stored with the read model decides what is applied, see the
 // package comment).
@@ -356,7 +356,7 @@ func (r *Runner) consume(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("projection %s consumer: %w", r.name, err)
 	}
-	ready := make(chan delivery, r.prefetch())
+	ready := make(chan delivery, r.cfg.MaxBatch) // the read-ahead
 	quit := make(chan struct{})
 	cc, err := c.Consume(func(m jetstream.Msg) {
 		select {
@@ -390,9 +390,6 @@ func (r *Runner) consume(ctx context.Context) error {
 		}
 	}
 }
-
-// prefetch is how many events are read ahead of the batch being applied.
-func (r *Runner) prefetch() int { return r.cfg.MaxBatch }
 
 // stopConsuming stops the consumption, releases a handler waiting to hand
 // over a delivery, waits (at most 10 s) until no handler runs, and deletes

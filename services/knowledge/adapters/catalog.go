@@ -59,7 +59,7 @@ func (c *readCache[T]) changed() {
 func (c *readCache[T]) get(load func() (T, error)) (T, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.of == c.changes && !c.loadedAt.IsZero() && time.Since(c.loadedAt) < cacheTTL {
+	if c.of == c.changes && time.Since(c.loadedAt) < cacheTTL {
 		return c.value, nil
 	}
 	changes := c.changes
