@@ -446,7 +446,11 @@ func (s *JetStream) Load(ctx context.Context, agg subjects.Aggregate) ([]events.
 		if got == 0 && errors.Is(err, nats.ErrNoResponders) && time.Now().Before(notReadyUntil) {
 			// On a cluster the consumer can be created but not yet
 			// running on its node: nobody answers the first fetches.
-			time.Sleep(2 * time.Millisecond)
+			select {
+			case <-ctx.Done():
+				return nil, fmt.Errorf("load %s: %w", subject, ctx.Err())
+			case <-time.After(2 * time.Millisecond):
+			}
 			continue
 		}
 		if err != nil {
